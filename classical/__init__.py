@@ -1,0 +1,3 @@
+"""Classical scaffolds and baselines (installed as ``qmem.classical``)."""
+
+__all__: list[str] = []
