@@ -8,11 +8,20 @@ import pytest
 
 import qmem
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(qmem.__path__, "qmem."))
-MODULES = ["qmem", *MODULES]
+
+def _modules() -> list[str]:
+    names = {"qmem"}
+    for m in pkgutil.walk_packages(qmem.__path__, "qmem."):
+        names.add(m.name)
+    # the mapped folders (circuits/, classical/, datasets/) live outside qmem/ on disk
+    for sub in ("qmem.circuits", "qmem.classical", "qmem.datasets"):
+        pkg = importlib.import_module(sub)
+        names.add(sub)
+        names.update(m.name for m in pkgutil.walk_packages(pkg.__path__, sub + "."))
+    return sorted(names)
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", _modules())
 def test_doctests(name: str) -> None:
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

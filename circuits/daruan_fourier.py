@@ -1,0 +1,110 @@
+"""The ``fourier`` executor of DARUAN: exact trigonometric-polynomial form.
+
+With the integer-frequency encoding ``z_l = x`` (w = 1, b = 0), each data gate ``RZ(x)``
+(or ``RY(x)``) contributes ``e^{±ix/2}`` to the amplitudes, so ``⟨Z⟩`` is a trigonometric
+polynomial of degree r in x (derivation in ``docs/math.md``):
+
+    φ(x) = a_0 + Σ_{k=1..r} (a_k cos kx + b_k sin kx).
+
+Its 2r+1 coefficients depend on θ only. They are found exactly by evaluating the circuit at
+the P = 2r+1 equispaced points ``x_j = 2πj/P`` and applying a fixed real DFT (exact for a
+polynomial of degree r < P/2). The sample grid and the DFT matrix are built in float64 and cast
+once. A QKAN layer is then a cos/sin basis expansion of its inputs and one matmul.
+
+>>> theta = torch.zeros(2, 2, dtype=torch.float64)
+>>> theta[0, 1] = 0.7                                  # pz, r = 1
+>>> coeffs = fourier_coefficients(theta, "pz")         # (a0, a1, b1)
+>>> x = torch.tensor([0.1, 1.2], dtype=torch.float64)
+>>> from qmem.circuits.daruan_bloch import bloch_expval
+>>> torch.allclose(fourier_eval(x, coeffs), bloch_expval(x[:, None], theta, "pz"))
+True
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import torch
+
+from .daruan_bloch import bloch_expval
+from .daruan_def import Ansatz
+
+__all__ = ["dft_matrix", "fourier_basis", "fourier_coefficients", "fourier_eval", "sample_grid"]
+
+
+@lru_cache(maxsize=32)
+def _grid64(reps: int) -> torch.Tensor:
+    n = 2 * reps + 1
+    return torch.arange(n, dtype=torch.float64) * (2.0 * math.pi / n)
+
+
+@lru_cache(maxsize=32)
+def _dft64(reps: int) -> torch.Tensor:
+    n = 2 * reps + 1
+    grid = _grid64(reps)
+    k = torch.arange(1, reps + 1, dtype=torch.float64)
+    kx = grid[:, None] * k[None, :]  # (P, r)
+    return torch.cat(
+        [
+            torch.full((n, 1), 1.0 / n, dtype=torch.float64),
+            (2.0 / n) * kx.cos(),
+            (2.0 / n) * kx.sin(),
+        ],
+        dim=1,
+    )  # (P, 2r+1): samples -> (a0, a1..ar, b1..br)
+
+
+_CACHE: dict[tuple[int, torch.dtype, torch.device, str], torch.Tensor] = {}
+
+
+def _cached(kind: str, reps: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    key = (reps, dtype, device, kind)
+    out = _CACHE.get(key)
+    if out is None:
+        src = _grid64(reps) if kind == "grid" else _dft64(reps)
+        out = src.to(device=device, dtype=dtype)
+        _CACHE[key] = out
+    return out
+
+
+def sample_grid(reps: int, *, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The P = 2r+1 sample points ``2πj/P``, shape (P,), built in float64 then cast."""
+    return _cached("grid", reps, dtype, device)
+
+
+def dft_matrix(reps: int, *, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Real DFT matrix mapping P samples to (a0, a1..ar, b1..br), shape (P, 2r+1)."""
+    return _cached("dft", reps, dtype, device)
+
+
+def fourier_coefficients(theta: torch.Tensor, ansatz: Ansatz) -> torch.Tensor:
+    """Fourier coefficients of φ for every DARUAN in ``theta`` (w = 1, b = 0).
+
+    Args:
+        theta: angles, shape (..., r+1, 2) for pz, (..., r+1) for rpz, (..., r) for real.
+        ansatz: ``"pz"``, ``"rpz"`` or ``"real"``.
+
+    Returns:
+        Coefficients (a0, a1..ar, b1..br), shape (..., 2r+1); differentiable in θ.
+    """
+    reps = theta.shape[-2] - 1 if ansatz == "pz" else theta.shape[-1] - (ansatz == "rpz")
+    grid = sample_grid(reps, dtype=theta.dtype, device=theta.device)
+    lead = theta.shape[:-2] if ansatz == "pz" else theta.shape[:-1]
+    th = theta.unsqueeze(len(lead))  # (..., 1, *theta_tail): broadcast over the grid
+    z = grid[:, None].expand(grid.shape[0], reps)  # (P, r): every layer encodes x_j
+    samples = bloch_expval(z, th, ansatz)  # (..., P)
+    return samples @ dft_matrix(reps, dtype=theta.dtype, device=theta.device)
+
+
+def fourier_basis(x: torch.Tensor, reps: int) -> torch.Tensor:
+    """The basis (1, cos x..cos rx, sin x..sin rx) at ``x``, shape (*x.shape, 2r+1)."""
+    k = torch.arange(1, reps + 1, dtype=x.dtype, device=x.device)
+    kx = x.unsqueeze(-1) * k  # (..., r)
+    return torch.cat([torch.ones_like(x).unsqueeze(-1), kx.cos(), kx.sin()], dim=-1)
+
+
+def fourier_eval(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
+    """Evaluate φ(x) from coefficients; ``x`` (...) broadcasts with ``coeffs`` (..., 2r+1)."""
+    reps = (coeffs.shape[-1] - 1) // 2
+    return (fourier_basis(x, reps) * coeffs).sum(-1)

@@ -1,0 +1,319 @@
+"""QKANLayer: a KAN layer whose every edge is one DARUAN activation.
+
+``y_j = Σ_i pw_ji·(φ_ji(x_i) + pb_ji) + Σ_i bw_ji·SiLU(x_i)``, where ``φ_ji`` is the DARUAN
+of edge (j, i), ``pw``/``pb`` are optional trainable post-activation weight and bias (fixed to
+1 and 0 otherwise) and the SiLU base branch is optional (``qkan``'s ``QKANLayer`` default: on,
+weight 0.5). Parameter layout follows ``qkan``: θ of shape (out, in, r+1, 2) for ``pz``,
+(out, in, r+1) for ``rpz`` (qkan stores a trailing 1), (out, in, r) for ``real``.
+
+Trainable parameters (E = in·out edges, r = reps)::
+
+    E·n_θ                 n_θ = 2(r+1) (pz), r+1 (rpz), r (real)
+  + 2·E·r                 if preact_trainable (w and b per re-uploading)
+  + E                     if postact_weight_trainable
+  + E                     if postact_bias_trainable
+  + E                     if base_activation == "silu"
+
+With the default ``fourier`` executor the layer is a cos/sin basis expansion of the inputs and
+one matmul (``docs/math.md``); its coefficient map costs a few small batched ops.
+
+>>> layer = QKANLayer(3, 2, reps=2, seed=0)
+>>> y = layer(torch.randn(5, 3))
+>>> y.shape, layer.count_formula(3, 2, reps=2)
+(torch.Size([5, 2]), 42)
+>>> sum(p.numel() for p in layer.parameters() if p.requires_grad)
+42
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Literal, get_args
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .daruan import Executor, daruan, resolve_executor
+from .daruan_bloch import Readout
+from .daruan_def import Ansatz, check_ansatz, check_reps, theta_shape
+from .daruan_fourier import fourier_coefficients
+
+__all__ = ["BaseActivation", "QKANLayer", "ThetaInit"]
+
+BaseActivation = Literal["silu", "none"]
+ThetaInit = Literal["xavier", "normal", "zeros"]
+
+
+def _generator(seed: int | torch.Generator | None) -> torch.Generator | None:
+    if seed is None or isinstance(seed, torch.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, a torch.Generator or None, got {seed!r}")
+    return torch.Generator().manual_seed(seed)
+
+
+def _check_literal(name: str, value: object, options: Any) -> None:
+    allowed = get_args(options)
+    if value not in allowed:
+        raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(map(str, allowed))}")
+
+
+class QKANLayer(nn.Module):
+    """A Kolmogorov-Arnold layer with DARUAN edge activations.
+
+    Args:
+        in_features: input width I (>= 1).
+        out_features: output width O (>= 1).
+        reps: data re-uploadings r (>= 1).
+        ansatz: ``"pz"``, ``"rpz"`` or ``"real"``.
+        preact_trainable: trainable pre-activations ``w_l·x + b_l`` per edge (else w=1, b=0).
+        postact_weight_trainable: trainable post-activation weight per edge (else 1).
+        postact_bias_trainable: trainable post-activation bias per edge (else 0).
+        base_activation: ``"silu"`` adds ``Σ_i bw_ji·SiLU(x_i)`` (bw trainable, init 0.5);
+            ``"none"`` omits it.
+        readout: ``"z"`` exact ⟨Z⟩, or ``"abs"`` for qkan's |α| - |β|.
+        executor: ``"auto"`` (fourier where it applies, else statevector), ``"fourier"``,
+            ``"statevector"``, ``"pennylane"`` or ``"qiskit"``; may be changed after training.
+        executor_options: options of the SDK executors (device, shots, seed, noise_model).
+        theta_init: ``"xavier"`` (Xavier-normal as qkan; circuits start near the identity),
+            ``"normal"`` (N(0, 1)) or ``"zeros"``.
+        seed: int or ``torch.Generator`` for the initialisation; None uses torch's default RNG.
+        dtype: parameter dtype (default: torch's default dtype).
+        device: parameter device.
+
+    Shapes:
+        input (..., I) -> output (..., O).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        reps: int = 3,
+        ansatz: Ansatz = "pz",
+        *,
+        preact_trainable: bool = False,
+        postact_weight_trainable: bool = False,
+        postact_bias_trainable: bool = False,
+        base_activation: BaseActivation = "silu",
+        readout: Readout = "z",
+        executor: Executor = "auto",
+        executor_options: Mapping[str, Any] | None = None,
+        theta_init: ThetaInit = "xavier",
+        seed: int | torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        check_reps(reps)
+        check_ansatz(ansatz)
+        _check_literal("base_activation", base_activation, BaseActivation)
+        _check_literal("readout", readout, Readout)
+        _check_literal("theta_init", theta_init, ThetaInit)
+        _check_literal("executor", executor, Executor)
+        self.in_features = in_features
+        self.out_features = out_features
+        self.reps = reps
+        self.ansatz: Ansatz = ansatz
+        self.preact_trainable = preact_trainable
+        self.base_activation: BaseActivation = base_activation
+        self.readout: Readout = readout
+        self.executor: Executor = executor
+        self.executor_options: dict[str, Any] = dict(executor_options or {})
+        gen = _generator(seed)
+        kw = {"dtype": dtype or torch.get_default_dtype()}
+        edges = (out_features, in_features)
+        shape = (*edges, *theta_shape(ansatz, reps))
+        theta = torch.randn(shape, generator=gen, **kw)
+        if theta_init == "xavier":
+            rest = math.prod(shape[2:])
+            theta = theta * math.sqrt(2.0 / ((in_features + out_features) * rest))
+        elif theta_init == "zeros":
+            theta = torch.zeros_like(theta)
+        self.theta = nn.Parameter(theta.to(device))
+        if preact_trainable:
+            self.preact_weight = nn.Parameter(torch.ones(*edges, reps, device=device, **kw))
+            self.preact_bias = nn.Parameter(torch.zeros(*edges, reps, device=device, **kw))
+        else:
+            self.register_parameter("preact_weight", None)
+            self.register_parameter("preact_bias", None)
+        if postact_weight_trainable:
+            self.postact_weight = nn.Parameter(torch.ones(*edges, device=device, **kw))
+        else:
+            self.register_parameter("postact_weight", None)
+        if postact_bias_trainable:
+            self.postact_bias = nn.Parameter(torch.zeros(*edges, device=device, **kw))
+        else:
+            self.register_parameter("postact_bias", None)
+        if base_activation == "silu":
+            self.base_weight = nn.Parameter(torch.full(edges, 0.5, device=device, **kw))
+        else:
+            self.register_parameter("base_weight", None)
+
+    # ------------------------------------------------------------------ accounting
+    @staticmethod
+    def count_formula(
+        in_features: int,
+        out_features: int,
+        reps: int = 3,
+        ansatz: Ansatz = "pz",
+        *,
+        preact_trainable: bool = False,
+        postact_weight_trainable: bool = False,
+        postact_bias_trainable: bool = False,
+        base_activation: BaseActivation = "silu",
+    ) -> int:
+        """Trainable-parameter count of a layer with these options (formula in the class doc)."""
+        edges = in_features * out_features
+        n_theta = math.prod(theta_shape(ansatz, reps))
+        return edges * (
+            n_theta
+            + (2 * reps if preact_trainable else 0)
+            + int(postact_weight_trainable)
+            + int(postact_bias_trainable)
+            + int(base_activation == "silu")
+        )
+
+    def quantum_parameter_names(self) -> tuple[str, ...]:
+        """Local names of the DARUAN parameters (angles and pre-activations)."""
+        names = ["theta"]
+        if self.preact_weight is not None:
+            names += ["preact_weight", "preact_bias"]
+        return tuple(names)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"reps={self.reps}, ansatz={self.ansatz!r}, preact_trainable={self.preact_trainable}, "
+            f"base_activation={self.base_activation!r}, readout={self.readout!r}, "
+            f"executor={self.executor!r}"
+        )
+
+    # ------------------------------------------------------------------ forward
+    def _check_input(self, x: torch.Tensor) -> None:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(f"input must be floating point, got dtype {x.dtype}")
+        if x.dim() < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}"
+            )
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("input holds non-finite values (NaN or inf)")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the layer: (..., in_features) -> (..., out_features)."""
+        self._check_input(x)
+        lead = x.shape[:-1]
+        flat = x.reshape(-1, self.in_features)  # (N, I)
+        kind = resolve_executor(
+            self.executor, fourier_ok=self.preact_weight is None, readout=self.readout
+        )
+        if kind == "fourier":
+            y = self._forward_fourier(flat)
+        else:
+            y = self._forward_edges(flat, kind)
+        return y.reshape(*lead, self.out_features)  # (..., O)
+
+    def _forward_fourier(self, x: torch.Tensor) -> torch.Tensor:
+        # coefficients per edge: (O, I, 2r+1) = (a0, a1..ar, b1..br)
+        coeffs = fourier_coefficients(self.theta, self.ansatz)
+        const = coeffs[..., 0]  # (O, I)
+        harm = coeffs[..., 1:]  # (O, I, 2r)
+        if self.postact_bias is not None:
+            const = const + self.postact_bias
+        if self.postact_weight is not None:
+            const = const * self.postact_weight
+            harm = harm * self.postact_weight.unsqueeze(-1)
+        k = torch.arange(1, self.reps + 1, dtype=x.dtype, device=x.device)
+        kx = x.unsqueeze(-1) * k  # (N, I, r)
+        feats = [torch.cat([kx.cos(), kx.sin()], dim=-1).reshape(x.shape[0], -1)]  # (N, I*2r)
+        weights = [harm.reshape(self.out_features, -1)]  # (O, I*2r)
+        if self.base_weight is not None:
+            feats.append(F.silu(x))  # (N, I)
+            weights.append(self.base_weight)  # (O, I)
+        feat = torch.cat(feats, dim=1) if len(feats) > 1 else feats[0]
+        weight = torch.cat(weights, dim=1) if len(weights) > 1 else weights[0]
+        return F.linear(feat, weight, const.sum(dim=1))  # (N, O)
+
+    def _forward_edges(self, x: torch.Tensor, kind: str) -> torch.Tensor:
+        options = self.executor_options if kind in ("pennylane", "qiskit") else {}
+        phi = daruan(
+            x.unsqueeze(1),  # (N, 1, I): broadcast over the O outputs
+            self.theta,
+            ansatz=self.ansatz,
+            w=self.preact_weight,
+            b=self.preact_bias,
+            readout=self.readout,
+            executor=kind,  # type: ignore[arg-type]
+            **options,
+        )  # (N, O, I)
+        if self.postact_bias is not None:
+            phi = phi + self.postact_bias
+        if self.postact_weight is not None:
+            phi = phi * self.postact_weight
+        y = phi.sum(dim=-1)  # (N, O)
+        if self.base_weight is not None:
+            y = y + F.linear(F.silu(x), self.base_weight)
+        return y
+
+    # ------------------------------------------------------------------ refinement
+    @torch.no_grad()
+    def refined(self, new_reps: int) -> QKANLayer:
+        """A copy with ``new_reps`` re-uploadings that computes the same function.
+
+        Added layers are placed after the old ones with zero angles; the old final block
+        becomes a regular layer. For ``pz`` and ``rpz`` this leaves only Z rotations after the
+        old circuit, which ⟨Z⟩ does not see. For ``real`` the added ``X RY(π) Z`` block is
+        ``-I``, which needs the added data rotation switched off (w = b = 0), so ``real`` can be
+        refined only with trainable pre-activations.
+
+        Raises:
+            ValueError: ``new_reps <= reps``, or ``real`` without trainable pre-activations.
+        """
+        check_reps(new_reps)
+        if new_reps <= self.reps:
+            raise ValueError(f"new_reps must exceed reps={self.reps}, got {new_reps}")
+        if self.ansatz == "real" and self.preact_weight is None:
+            raise ValueError(
+                "ansatz 'real' can be refined only with preact_trainable=True: its added data "
+                "rotation RY(x) cannot be switched off when w=1, b=0"
+            )
+        new = QKANLayer(
+            self.in_features,
+            self.out_features,
+            new_reps,
+            self.ansatz,
+            preact_trainable=self.preact_weight is not None,
+            postact_weight_trainable=self.postact_weight is not None,
+            postact_bias_trainable=self.postact_bias is not None,
+            base_activation=self.base_activation,
+            readout=self.readout,
+            executor=self.executor,
+            executor_options=self.executor_options,
+            theta_init="zeros",
+            dtype=self.theta.dtype,
+            device=self.theta.device,
+        )
+        r = self.reps
+        if self.ansatz == "real":
+            new.theta[..., :r] = self.theta
+            new.theta[..., r:] = math.pi
+        else:
+            new.theta[:, :, : r + 1] = self.theta
+        if self.preact_weight is not None:
+            new.preact_weight[..., :r] = self.preact_weight
+            new.preact_bias[..., :r] = self.preact_bias
+            if self.ansatz == "real":
+                new.preact_weight[..., r:] = 0.0
+        for name in ("postact_weight", "postact_bias", "base_weight"):
+            src = getattr(self, name)
+            if src is not None:
+                getattr(new, name).copy_(src)
+        return new
