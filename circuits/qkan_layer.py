@@ -129,13 +129,14 @@ class QKANLayer(nn.Module):
         kw = {"dtype": dtype or torch.get_default_dtype()}
         edges = (out_features, in_features)
         shape = (*edges, *theta_shape(ansatz, reps))
-        theta = torch.randn(shape, generator=gen, **kw)
+        # drawn in float64 then cast, so a seed gives the same layer in every dtype
+        theta = torch.randn(shape, generator=gen, dtype=torch.float64)
         if theta_init == "xavier":
             rest = math.prod(shape[2:])
             theta = theta * math.sqrt(2.0 / ((in_features + out_features) * rest))
         elif theta_init == "zeros":
             theta = torch.zeros_like(theta)
-        self.theta = nn.Parameter(theta.to(device))
+        self.theta = nn.Parameter(theta.to(device=device, **kw))
         if preact_trainable:
             self.preact_weight = nn.Parameter(torch.ones(*edges, reps, device=device, **kw))
             self.preact_bias = nn.Parameter(torch.zeros(*edges, reps, device=device, **kw))
