@@ -153,9 +153,9 @@ def daruan(
         )
     if kind == "fourier":
         return fourier_eval(x, fourier_coefficients(theta, ansatz))
-    z = encode(x, reps, w, b)  # (..., r)
     if kind == "statevector":
-        return bloch_expval(z, theta, ansatz, readout)
+        return bloch_expval(x, theta, ansatz, w=w, b=b, readout=readout)
+    z = encode(x, reps, w, b)  # (..., r)
     angles = daruan_angles(z, theta, ansatz)  # (..., n_slots)
     circuit = daruan_circuit(ansatz, reps)
     if kind == "pennylane":

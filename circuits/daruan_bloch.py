@@ -20,17 +20,18 @@ deterministic function of ``⟨Z⟩``, not itself a quantum expectation.
 
 >>> import math
 >>> theta = torch.zeros(2, 2, dtype=torch.float64)       # pz, r = 1: H RZ(0) RY(0) RZ(x) ...
->>> z = torch.tensor([[0.3]], dtype=torch.float64)
->>> float(bloch_expval(z, theta, "pz"))                     # H|0> stays on the equator
+>>> x = torch.tensor(0.3, dtype=torch.float64)
+>>> float(bloch_expval(x, theta, "pz"))                     # H|0> stays on the equator
 0.0
 >>> theta = torch.tensor([[0.0, math.pi / 2], [0.0, 0.0]], dtype=torch.float64)
->>> round(float(bloch_expval(z, theta, "pz")), 12)          # RY(π/2) takes |+> to |1>
+>>> round(float(bloch_expval(x, theta, "pz")), 12)          # RY(π/2) takes |+> to |1>
 -1.0
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -54,83 +55,107 @@ def apply_readout(expval_z: torch.Tensor, readout: Readout) -> torch.Tensor:
 
 def _rz(x: torch.Tensor, y: torch.Tensor, phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     c, s = torch.cos(phi), torch.sin(phi)
-    return x * c - y * s, x * s + y * c
+    return torch.addcmul(x * c, y, s, value=-1.0), torch.addcmul(x * s, y, c)
 
 
 def _ry(
     x: torch.Tensor, z: torch.Tensor, c: torch.Tensor, s: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    return x * c + z * s, z * c - x * s
+    return torch.addcmul(x * c, z, s), torch.addcmul(z * c, x, s, value=-1.0)
 
 
-def _pz(phases: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    # phases: (..., r) = z_l + θ_{l+1,0}; theta: (..., r+1, 2)
-    reps = phases.shape[-1]
-    c = torch.cos(theta[..., 1])  # (..., r+1) RY cosines
-    s = torch.sin(theta[..., 1])
-    # H|0> = (1, 0, 0); RZ(θ_0,0); RY(θ_0,1): batch-independent start
+PhaseFn = Callable[[int], torch.Tensor]
+
+
+def _pz(phase: PhaseFn, reps: int, theta: torch.Tensor) -> torch.Tensor:
+    # theta: (..., r+1, 2); phase(l) = w_l x + b_l + θ_{l+1,0} (RZ(z_l) merged with RZ(θ_l+1,0))
+    ry = theta[..., 1].movedim(-1, 0)  # (r+1, ...): one contiguous slice per layer
+    c, s = torch.cos(ry), torch.sin(ry)
+    # H|0> = (1, 0, 0); RZ(θ_0,0); RY(θ_0,1): the batch-independent start
     t00 = theta[..., 0, 0]
-    x0, y, z = torch.cos(t00), torch.sin(t00), torch.zeros_like(t00)
-    x, z = _ry(x0, z, c[..., 0], s[..., 0])
+    y = torch.sin(t00)
+    x, z = _ry(torch.cos(t00), torch.zeros_like(t00), c[0], s[0])
     for layer in range(reps):
-        x, y = _rz(x, y, phases[..., layer])
+        x, y = _rz(x, y, phase(layer))
         if layer == reps - 1:
-            return z * c[..., reps] - x * s[..., reps]
-        x, z = _ry(x, z, c[..., layer + 1], s[..., layer + 1])
-    raise AssertionError("unreachable")  # pragma: no cover
+            break
+        x, z = _ry(x, z, c[layer + 1], s[layer + 1])
+    return torch.addcmul(z * c[reps], x, s[reps], value=-1.0)  # Z after the last RY
 
 
-def _rpz(phases: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    # phases: (..., r) = z_l; theta: (..., r+1)
-    reps = phases.shape[-1]
-    c, s = torch.cos(theta), torch.sin(theta)  # (..., r+1)
-    x, z = c[..., 0], -s[..., 0]  # RY(θ_0) on (1, 0, 0)
+def _rpz(phase: PhaseFn, reps: int, theta: torch.Tensor) -> torch.Tensor:
+    # theta: (..., r+1); phase(l) = w_l x + b_l
+    ry = theta.movedim(-1, 0)  # (r+1, ...)
+    c, s = torch.cos(ry), torch.sin(ry)
+    x, z = c[0], -s[0]  # RY(θ_0) on (1, 0, 0)
     y = torch.zeros_like(x)
     for layer in range(reps):
-        x, y = _rz(x, y, phases[..., layer])
+        x, y = _rz(x, y, phase(layer))
         if layer == reps - 1:
-            return z * c[..., reps] - x * s[..., reps]
-        x, z = _ry(x, z, c[..., layer + 1], s[..., layer + 1])
-    raise AssertionError("unreachable")  # pragma: no cover
+            break
+        x, z = _ry(x, z, c[layer + 1], s[layer + 1])
+    return torch.addcmul(z * c[reps], x, s[reps], value=-1.0)
 
 
-def _real(phases: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+def _real(phase: PhaseFn, reps: int, theta: torch.Tensor) -> torch.Tensor:
     # X RY(θ) Z RY(z): every gate keeps Y = 0, so the state lives in the (Z, X) plane.
-    reps = phases.shape[-1]
-    c, s = torch.cos(theta), torch.sin(theta)  # (..., r)
+    ry = theta.movedim(-1, 0)  # (r, ...)
+    c, s = torch.cos(ry), torch.sin(ry)
     x = torch.ones_like(theta[..., 0])
     z = torch.zeros_like(x)
     for layer in range(reps):
-        # X: z -> -z; RY(θ); Z: x -> -x
-        x, z = _ry(x, -z, c[..., layer], s[..., layer])
-        x = -x
-        cz, sz = torch.cos(phases[..., layer]), torch.sin(phases[..., layer])
+        x, z = _ry(x, -z, c[layer], s[layer])  # X: z -> -z, then RY(θ_l)
+        x = -x  # Z
+        p = phase(layer)
+        cz, sz = torch.cos(p), torch.sin(p)
         if layer == reps - 1:
-            return z * cz - x * sz
+            return torch.addcmul(z * cz, x, sz, value=-1.0)
         x, z = _ry(x, z, cz, sz)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def bloch_expval(
-    z: torch.Tensor, theta: torch.Tensor, ansatz: Ansatz, readout: Readout = "z"
+    x: torch.Tensor,
+    theta: torch.Tensor,
+    ansatz: Ansatz,
+    *,
+    w: torch.Tensor | None = None,
+    b: torch.Tensor | None = None,
+    readout: Readout = "z",
 ) -> torch.Tensor:
-    """Exact DARUAN output for encoded inputs ``z`` (no validation; see ``daruan``).
+    """Exact DARUAN output (no validation; see ``qmem.circuits.daruan``).
+
+    The encoded input of layer l, ``z_l = w_l·x + b_l``, is formed one layer at a time (one
+    fused multiply-add into a contiguous tensor), merged with the ``RZ(θ_l+1,0)`` that
+    follows it in ``pz``.
 
     Args:
-        z: encoded inputs ``w_l·x + b_l``, shape (..., r).
-        theta: angles, shape (..., r+1, 2) for pz, (..., r+1) for rpz, (..., r) for real;
-            leading dims broadcast against those of ``z``.
+        x: inputs, shape (...), broadcast against the parameters' leading dims.
+        theta: angles, shape (..., r+1, 2) for pz, (..., r+1) for rpz, (..., r) for real.
         ansatz: ``"pz"``, ``"rpz"`` or ``"real"``.
+        w: pre-activation weights (..., r) or None (w = 1).
+        b: pre-activation biases (..., r) or None (b = 0).
         readout: ``"z"`` (exact ⟨Z⟩) or ``"abs"`` (|α| - |β|).
 
     Returns:
-        φ, shape: the broadcast of the leading dims of ``z`` and ``theta``.
+        φ, shape: the broadcast of ``x.shape`` and the parameters' leading dims.
     """
     if ansatz == "pz":
-        phases = z + theta[..., 1:, 0]  # merge RZ(z_l) with the next RZ(θ_l+1,0)
-        out = _pz(phases, theta)
-    elif ansatz == "rpz":
-        out = _rpz(z, theta)
+        reps = theta.shape[-2] - 1
+        merged = theta[..., 1:, 0]
+        offset = merged if b is None else b + merged  # (..., r)
     else:
-        out = _real(z, theta)
-    return apply_readout(out, readout)
+        reps = theta.shape[-1] - (ansatz == "rpz")
+        offset = b
+    off = None if offset is None else offset.movedim(-1, 0)  # (r, ...)
+    wl = None if w is None else w.movedim(-1, 0)  # (r, ...)
+
+    def phase(layer: int) -> torch.Tensor:
+        if wl is None:
+            return x if off is None else x + off[layer]
+        if off is None:
+            return x * wl[layer]
+        return torch.addcmul(off[layer], x, wl[layer])
+
+    engine = {"pz": _pz, "rpz": _rpz, "real": _real}[ansatz]
+    return apply_readout(engine(phase, reps, theta), readout)

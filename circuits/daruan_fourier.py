@@ -16,7 +16,7 @@ once. A QKAN layer is then a cos/sin basis expansion of its inputs and one matmu
 >>> coeffs = fourier_coefficients(theta, "pz")         # (a0, a1, b1)
 >>> x = torch.tensor([0.1, 1.2], dtype=torch.float64)
 >>> from qmem.circuits.daruan_bloch import bloch_expval
->>> torch.allclose(fourier_eval(x, coeffs), bloch_expval(x[:, None], theta, "pz"))
+>>> torch.allclose(fourier_eval(x, coeffs), bloch_expval(x, theta, "pz"))
 True
 """
 
@@ -92,8 +92,7 @@ def fourier_coefficients(theta: torch.Tensor, ansatz: Ansatz) -> torch.Tensor:
     grid = sample_grid(reps, dtype=theta.dtype, device=theta.device)
     lead = theta.shape[:-2] if ansatz == "pz" else theta.shape[:-1]
     th = theta.unsqueeze(len(lead))  # (..., 1, *theta_tail): broadcast over the grid
-    z = grid[:, None].expand(grid.shape[0], reps)  # (P, r): every layer encodes x_j
-    samples = bloch_expval(z, th, ansatz)  # (..., P)
+    samples = bloch_expval(grid, th, ansatz)  # (..., P): every layer encodes x_j
     return samples @ dft_matrix(reps, dtype=theta.dtype, device=theta.device)
 
 
