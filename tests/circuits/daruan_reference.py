@@ -1,6 +1,7 @@
 """An independent numpy simulator of one qubit, gate by gate, for the DARUAN tests."""
 
 import numpy as np
+
 from qmem.circuits.ir import Circuit
 
 _H = np.array([[1, 1], [1, -1]], dtype=complex) / np.sqrt(2)

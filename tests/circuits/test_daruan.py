@@ -7,6 +7,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from qmem.circuits import daruan, daruan_circuit
 from qmem.circuits.daruan_def import daruan_angles, theta_shape
 from qmem.circuits.daruan_fourier import fourier_coefficients

@@ -5,6 +5,7 @@ import itertools
 
 import pytest
 import torch
+
 from qmem.circuits import QKANLayer, daruan
 
 F64 = torch.float64

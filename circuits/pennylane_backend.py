@@ -1,0 +1,238 @@
+"""Run a :class:`~qmem.circuits.ir.Circuit` on any PennyLane device, differentiably.
+
+The executor builds one QNode per (circuit, device, diff_method, shots) with the torch
+interface and caches it, so repeated calls (a training loop) do not rebuild the device. The
+whole batch goes to the QNode in one call through PennyLane's *parameter broadcasting*:
+``default.qubit`` simulates the batch at once; devices that cannot broadcast (e.g.
+``lightning.qubit``) get the batch split into one circuit per sample by PennyLane's own
+``broadcast_expand`` transform, which is the same per-sample loop done inside one
+``execute`` call (measured here about 2x faster than a Python loop, identical numbers).
+Gradient transforms (parameter shift, finite differences; what ``"best"`` picks with shots)
+cannot differentiate a broadcast tape, so for them the QNode is wrapped in
+``broadcast_expand`` explicitly (one tape per sample, still one call).
+
+PennyLane simulates on the CPU: angles on another torch device are copied to the CPU
+(differentiably) and the result comes back on the caller's device; circuits this small gain
+nothing from a GPU, and the torch emulators are qmem's GPU path.
+
+Precision: ``default.qubit`` computes in complex128 and the result is cast back to the
+input dtype. ``lightning.qubit`` returns its expectation values as float32 through the
+torch interface (errors of order 1e-8 in float64 runs); its adjoint gradients are float64.
+
+PennyLane is imported lazily, only when this executor runs.
+
+>>> import torch
+>>> from qmem.circuits.ir import Circuit, Op
+>>> c = Circuit(1, (Op("RX", (0,), 0),), ("a",), (0,))
+>>> expval_z(c, torch.tensor([[0.0], [torch.pi]], dtype=torch.float64))
+tensor([[ 1.],
+        [-1.]], dtype=torch.float64)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, Literal
+
+import torch
+
+from .ir import Circuit
+
+__all__ = ["DiffMethod", "clear_cache", "expval_z", "installed_devices"]
+
+DiffMethod = Literal["best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device"]
+_DIFF_METHODS: tuple[str, ...] = (
+    "best",
+    "backprop",
+    "adjoint",
+    "parameter-shift",
+    "finite-diff",
+    "device",
+)
+
+# Methods that differentiate a broadcast tape directly; others get ``broadcast_expand``.
+_BROADCAST_DIFF_METHODS = frozenset({"backprop", "adjoint", "device"})
+
+
+def installed_devices() -> tuple[str, ...]:
+    """Names of the PennyLane devices installed in this environment (plugin entry points).
+
+    Returns:
+        Sorted device names, e.g. ``("default.qubit", ..., "lightning.qubit", ...)``.
+
+    >>> "default.qubit" in installed_devices()
+    True
+    """
+    from importlib.metadata import entry_points
+
+    return tuple(sorted({e.name for e in entry_points(group="pennylane.plugins")}))
+
+
+def _check_angles(circuit: Circuit, angles: torch.Tensor) -> None:
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"circuit must be a qmem Circuit, got {type(circuit).__name__}")
+    if not isinstance(angles, torch.Tensor):
+        raise TypeError(f"angles must be a torch.Tensor, got {type(angles).__name__}")
+    if not angles.is_floating_point():
+        raise TypeError(
+            f"angles must be a real floating tensor (float32 or float64), got {angles.dtype}"
+        )
+    if angles.dim() == 0 or angles.shape[-1] != circuit.n_slots:
+        raise ValueError(
+            f"angles must have shape (..., {circuit.n_slots}) (the circuit's n_slots), "
+            f"got {tuple(angles.shape)}"
+        )
+
+
+def _check_shots(shots: int | None) -> None:
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
+        raise ValueError(f"shots must be None (exact) or a positive int, got {shots!r}")
+
+
+def _gate_table() -> dict[str, Callable[..., Any]]:
+    import pennylane as qml
+
+    return {
+        "H": qml.Hadamard,
+        "X": qml.PauliX,
+        "Y": qml.PauliY,
+        "Z": qml.PauliZ,
+        "RX": qml.RX,
+        "RY": qml.RY,
+        "RZ": qml.RZ,
+        "CNOT": qml.CNOT,
+        "CZ": qml.CZ,
+    }
+
+
+def _make_device(device: str, n_qubits: int, seed: int | None) -> Any:
+    import pennylane as qml
+
+    known = installed_devices()
+    if device not in known:
+        raise ValueError(f"unknown PennyLane device {device!r}; installed devices: {known}")
+    kwargs: dict[str, Any] = {"wires": n_qubits}
+    if seed is not None:
+        kwargs["seed"] = seed
+    return qml.device(device, **kwargs)
+
+
+def _build_qnode(
+    circuit: Circuit, device: str, diff_method: str, shots: int | None, seed: int | None
+) -> Any:
+    import pennylane as qml
+
+    gates = _gate_table()
+    dev = _make_device(device, circuit.n_qubits, seed)
+
+    def body(theta: torch.Tensor) -> list[Any]:
+        # theta: (B, n_slots) -> every rotation gets a (B,) broadcast parameter
+        for op in circuit.ops:
+            if op.slot is None:
+                gates[op.gate](wires=op.wires)
+            else:
+                gates[op.gate](theta[..., op.slot], wires=op.wires)
+        return [qml.expval(qml.PauliZ(w)) for w in circuit.readout]
+
+    qnode = qml.QNode(body, dev, interface="torch", diff_method=diff_method)
+    if shots is not None:
+        qnode = qml.set_shots(qnode, shots=shots)
+    method = diff_method
+    if method == "best":  # resolve on a probe tape (cheap: nothing is executed)
+        probe = torch.zeros(circuit.n_slots, dtype=torch.float64)
+        method = qml.workflow.get_best_diff_method(qnode)(probe)
+    if method not in _BROADCAST_DIFF_METHODS:
+        # gradient transforms (parameter shift, finite differences) cannot differentiate a
+        # broadcast tape: split the batch into one tape per sample before differentiating
+        qnode = qml.transforms.broadcast_expand(qnode)
+    return qnode
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_qnode(circuit: Circuit, device: str, diff_method: str, shots: int | None) -> Any:
+    return _build_qnode(circuit, device, diff_method, shots, None)
+
+
+def clear_cache() -> None:
+    """Drop the cached devices and QNodes (they are rebuilt on the next call)."""
+    _cached_qnode.cache_clear()
+
+
+def expval_z(
+    circuit: Circuit,
+    angles: torch.Tensor,
+    *,
+    device: str = "default.qubit",
+    diff_method: DiffMethod = "best",
+    shots: int | None = None,
+    seed: int | None = None,
+) -> torch.Tensor:
+    """``⟨Z⟩`` on ``circuit.readout`` for a batch of slot angles, on a PennyLane device.
+
+    Args:
+        circuit: the circuit to run.
+        angles: slot angles, shape ``(..., n_slots)`` (any leading batch dims, possibly
+            none); float32 or float64, on any torch device.
+        device: PennyLane device name, e.g. ``"default.qubit"`` or ``"lightning.qubit"``.
+        diff_method: PennyLane differentiation method; ``"best"`` picks backprop on
+            ``default.qubit`` (exact), adjoint on ``lightning.qubit``, parameter shift with
+            shots.
+        shots: ``None`` for exact expectations, or the number of shots per circuit (set
+            with PennyLane's ``set_shots`` transform).
+        seed: seed of the device's sampler (ignored without shots). With shots and a seed
+            the device is built afresh on every call, so equal seeds give equal samples;
+            otherwise the QNode is cached per (circuit, device, diff_method, shots).
+
+    Returns:
+        ``⟨Z_w⟩`` for ``w`` in ``circuit.readout``, shape ``(..., len(readout))``, same
+        dtype and device as ``angles``, differentiable w.r.t. ``angles``.
+
+    Raises:
+        TypeError: ``angles`` is not a floating torch tensor, or ``circuit`` not a Circuit.
+        ValueError: wrong last dimension, unknown device or diff_method, bad ``shots``, or
+            an exact-only ``diff_method`` (backprop, adjoint) combined with shots.
+
+    >>> import torch
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> c = Circuit(2, (Op("RY", (0,), 0), Op("CNOT", (0, 1))), ("t",), (0, 1))
+    >>> theta = torch.full((3, 1), torch.pi / 3, dtype=torch.float64)
+    >>> expval_z(c, theta).shape
+    torch.Size([3, 2])
+    >>> round(expval_z(c, theta)[0, 1].item(), 6)  # cos(pi/3)
+    0.5
+    """
+    _check_angles(circuit, angles)
+    if diff_method not in _DIFF_METHODS:
+        raise ValueError(f"unknown diff_method {diff_method!r}; allowed: {_DIFF_METHODS}")
+    _check_shots(shots)
+    if shots is not None and diff_method in ("backprop", "adjoint"):
+        raise ValueError(
+            f"diff_method={diff_method!r} needs exact expectations (shots=None), got "
+            f"shots={shots}; use 'parameter-shift', 'finite-diff' or 'best' with shots"
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a PennyLane device name (str), got {device!r}")
+
+    lead = tuple(angles.shape[:-1])
+    n_read = len(circuit.readout)
+    batch = math.prod(lead)
+    if batch == 0:
+        return angles.new_zeros((*lead, n_read))
+
+    if seed is None or shots is None:  # the seed only drives the sampler
+        qnode = _cached_qnode(circuit, device, diff_method, shots)
+    else:
+        qnode = _build_qnode(circuit, device, diff_method, shots, seed)
+
+    flat = angles.reshape(batch, circuit.n_slots)  # (..., S) -> (B, S)
+    flat = flat.cpu()  # simulate on the CPU (autograd moves the gradient back)
+    results = qnode(flat)  # R tensors of shape (B,), or () when nothing is broadcast
+    out = torch.stack([torch.as_tensor(r) for r in results], dim=-1)  # (B, R) or (R,)
+    out = out.to(device=angles.device, dtype=angles.dtype)
+    if out.dim() == 1:  # no broadcast parameter (a circuit without slots)
+        out = out.expand(batch, n_read)
+    return out.reshape(*lead, n_read)  # (B, R) -> (..., R)
