@@ -1,0 +1,91 @@
+"""The QLSTM paper's "delayed quantum control" pulse train.
+
+f(x) = Σ_{n=0}^{n_max} exp(-sharpness·(x - spacing·n)²) · exp(-x / decay) on
+x = x_start + step·k, k = 0 … round((x_stop - x_start)/step) - 1 (``arange(-2, 20, 0.01)``
+by default: 2,200 points).
+
+>>> s = delayed_quantum_control(DelayedQuantumControlConfig())
+>>> s.values.shape, round(float(s.time[-1]), 2)
+((2200,), 19.99)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import DatasetConfig
+from .series import Series
+
+__all__ = ["DelayedQuantumControlConfig", "delayed_quantum_control", "grid_arange"]
+
+
+def grid_arange(start: float, stop: float, step: float) -> np.ndarray:
+    """``arange(start, stop, step)`` without float round-off in its length.
+
+    The length is ``round((stop - start) / step)`` and point k is ``start + step*k``.
+
+    >>> len(grid_arange(-2.0, 20.0, 0.01))
+    2200
+    """
+    count = round((stop - start) / step)
+    return start + step * np.arange(count)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DelayedQuantumControlConfig(DatasetConfig):
+    """Options of ``delayed_quantum_control``.
+
+    Attributes:
+        n_max: last pulse index (pulses n = 0 … n_max, >= 0).
+        sharpness: Gaussian pulse coefficient (10 in the paper, > 0).
+        spacing: distance between pulse centres (2, > 0).
+        decay: envelope decay length (16, > 0).
+        x_start: first grid point.
+        x_stop: end of the grid (excluded, as in ``arange``).
+        step: grid spacing (> 0).
+    """
+
+    n_max: int = 10
+    sharpness: float = 10.0
+    spacing: float = 2.0
+    decay: float = 16.0
+    x_start: float = -2.0
+    x_stop: float = 20.0
+    step: float = 0.01
+
+    def validate(self) -> None:
+        """Check value ranges."""
+        if self.n_max < 0:
+            raise ValueError(f"delayed_quantum_control: n_max must be >= 0, got {self.n_max!r}")
+        for name in ("sharpness", "spacing", "decay", "step"):
+            if getattr(self, name) <= 0:
+                raise ValueError(
+                    f"delayed_quantum_control: {name} must be > 0, got {getattr(self, name)!r}"
+                )
+        if round((self.x_stop - self.x_start) / self.step) < 2:
+            raise ValueError(
+                "delayed_quantum_control: the grid "
+                f"[{self.x_start!r}, {self.x_stop!r}) with step {self.step!r} has < 2 points"
+            )
+
+
+def delayed_quantum_control(config: DelayedQuantumControlConfig) -> Series:
+    """Evaluate the decaying pulse train on its grid.
+
+    Args:
+        config: pulse and grid options.
+
+    Returns:
+        A 1-D :class:`~qmem.datasets.series.Series` with time axis x.
+    """
+    x = grid_arange(config.x_start, config.x_stop, config.step)
+    centres = config.spacing * np.arange(config.n_max + 1)
+    # (N, 1) - (1, n_max + 1) -> (N, n_max + 1) pulse matrix
+    pulses = np.exp(-config.sharpness * (x[:, None] - centres[None, :]) ** 2)
+    values = pulses.sum(axis=1) * np.exp(-x / config.decay)
+    return Series(
+        name="delayed_quantum_control", values=values, time=x, channels=("f",), time_unit="x",
+        config=config,
+    )

@@ -1,0 +1,310 @@
+"""Sliding windows, chronological splits and scaling: the data contract of every model.
+
+A window of length L = ``window`` ending just before series index t is the input
+X = s[t-L : t] (all channels) and its target is Y = s[t : t+H] of the ``target`` channel
+(H = ``horizon``; H = 1 predicts the next value). Windows are named by t, their first target
+index.
+
+``protocol="honest"`` (default): the series is cut chronologically at
+``round(cumsum(fractions) * N)``; a window belongs to the split that holds *all* its targets
+(its inputs may reach back into the previous split — that is the past, known at forecast time);
+the scaler is fitted on the training part s[0 : n_train] only. No test (or validation) value
+influences training data.
+
+``protocol="paper"``: the authors' convention — the scaler is fitted on the *whole* series,
+windows start at every i < N - L - H (the last possible window is dropped, as in the QLSTM
+code's ``range(len(x) - L - 1)``) and the list of windows is cut by ``int(fraction * count)``.
+Fitting on the whole series leaks the test part's minimum and maximum (or mean and deviation)
+into the training inputs; results under it are labelled as such.
+
+>>> import numpy as np
+>>> split = window_split(np.arange(10.0), window=3, fractions=(0.8, 0.2))
+>>> split.train.X.shape, split.train.Y.shape, split.test.target_index.tolist()
+(torch.Size([5, 3, 1]), torch.Size([5, 1]), [8, 9])
+>>> split.inverse(split.test.Y).flatten().round(decimals=4).tolist()
+[8.0, 9.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from .scaling import Scaler, ScalerKind
+from .series import Series, check_finite
+
+__all__ = ["Protocol", "WindowSplit", "Windows", "make_windows", "window_split"]
+
+Protocol = Literal["honest", "paper"]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+@dataclass(frozen=True, eq=False)
+class Windows:
+    """The windows of one split.
+
+    Attributes:
+        X: inputs, shape (B, T, F) (T = window, F = channels), scaled.
+        Y: targets, shape (B, H), scaled (``WindowSplit.inverse`` restores the units).
+        target_index: shape (B,) int64 numpy: series index t of each window's first target.
+        span: ``(start, stop)`` series indices covered by this split's targets (empty split:
+            ``start == stop``).
+    """
+
+    X: torch.Tensor
+    Y: torch.Tensor
+    target_index: np.ndarray
+    span: tuple[int, int]
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    def dataset(self) -> TensorDataset:
+        """A ``TensorDataset`` of (X, Y), ready for a ``DataLoader``."""
+        return TensorDataset(self.X, self.Y)
+
+
+@dataclass(frozen=True, eq=False)
+class WindowSplit:
+    """Train/validation/test windows, the fitted scaler and how they were made.
+
+    Attributes:
+        train: training windows.
+        val: validation windows (empty, B = 0, when two fractions were given).
+        test: test windows.
+        scaler: the fitted per-channel scaler.
+        target: index of the channel that Y holds.
+        window: T, input length.
+        horizon: H, number of future values per target.
+        protocol: ``"honest"`` or ``"paper"``.
+        fractions: the (train, [val,] test) fractions.
+        scaler_fit_span: ``(start, stop)`` series indices the scaler was fitted on.
+    """
+
+    train: Windows
+    val: Windows
+    test: Windows
+    scaler: Scaler
+    target: int
+    window: int
+    horizon: int
+    protocol: Protocol
+    fractions: tuple[float, ...]
+    scaler_fit_span: tuple[int, int]
+
+    @property
+    def leaks(self) -> bool:
+        """True when the scaler saw values outside the training part (``protocol="paper"``)."""
+        return self.scaler_fit_span[1] > self.train.span[1]
+
+    def inverse(self, y: torch.Tensor) -> torch.Tensor:
+        """Map scaled targets or predictions of shape (B, H) back to the original units."""
+        return self.scaler.inverse_transform(y, channel=self.target)
+
+    def describe(self) -> str:
+        """One line for reports: protocol, sizes and where the scaler was fitted."""
+        fit = (
+            "scaler fitted on the training part only"
+            if not self.leaks
+            else "scaler fitted on the whole series (test values leak into scaling); "
+            "last window dropped"
+        )
+        return (
+            f"protocol={self.protocol}: window={self.window}, horizon={self.horizon}, "
+            f"{self.scaler.kind} scaling, train/val/test windows = "
+            f"{len(self.train)}/{len(self.val)}/{len(self.test)}; {fit}"
+        )
+
+
+def _as_2d(series: Series | np.ndarray | torch.Tensor | Sequence[float]) -> np.ndarray:
+    """The series values as a float64 (N, C) array, validated."""
+    if isinstance(series, Series):
+        values = series.values
+    elif isinstance(series, torch.Tensor):
+        values = series.detach().to("cpu", torch.float64).numpy()
+    else:
+        values = np.asarray(series)
+    if values.dtype.kind not in "iuf" and values.dtype != np.bool_:
+        raise TypeError(f"series must be numeric, got dtype {values.dtype}")
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim not in (1, 2):
+        raise ValueError(f"series must be 1-D (N,) or 2-D (N, C), got shape {values.shape}")
+    check_finite(values, "series")
+    return values.reshape(values.shape[0], -1)  # (N,) or (N, C) -> (N, C)
+
+
+def make_windows(
+    scaled: np.ndarray,
+    first_targets: np.ndarray,
+    *,
+    window: int,
+    horizon: int,
+    target: int,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Cut windows out of a (N, C) array.
+
+    Args:
+        scaled: shape (N, C).
+        first_targets: shape (B,) int: first target index t of each window (t >= window,
+            t + horizon <= N).
+        window: T.
+        horizon: H.
+        target: channel of Y.
+        dtype: torch dtype of the result.
+        device: torch device of the result.
+
+    Returns:
+        X of shape (B, T, C) = scaled[t-T : t] and Y of shape (B, H) = scaled[t : t+H, target].
+
+    >>> X, Y = make_windows(np.arange(6.0)[:, None], np.array([2, 3]), window=2, horizon=2,
+    ...                     target=0)
+    >>> X[:, :, 0].tolist(), Y.tolist()
+    ([[0.0, 1.0], [1.0, 2.0]], [[2.0, 3.0], [3.0, 4.0]])
+    """
+    t = np.asarray(first_targets, dtype=np.int64)
+    in_idx = t[:, None] + np.arange(-window, 0)[None, :]  # (B, T) series indices of inputs
+    out_idx = t[:, None] + np.arange(horizon)[None, :]  # (B, H) series indices of targets
+    X = torch.as_tensor(scaled[in_idx], dtype=dtype, device=device)  # (B, T, C)
+    Y = torch.as_tensor(scaled[out_idx, target], dtype=dtype, device=device)  # (B, H)
+    return X, Y
+
+
+def _check_int(name: str, value: int, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+
+
+def _check_fractions(fractions: Sequence[float]) -> tuple[float, ...]:
+    fr = tuple(float(f) for f in fractions)
+    if len(fr) not in (2, 3):
+        raise ValueError(
+            f"fractions must be (train, test) or (train, val, test), got {tuple(fractions)!r}"
+        )
+    if any(not np.isfinite(f) or f <= 0 or f >= 1 for f in fr):
+        raise ValueError(f"every fraction must lie in (0, 1), got {fr!r}")
+    if abs(sum(fr) - 1.0) > 1e-9:
+        raise ValueError(f"fractions must sum to 1, got {fr!r} (sum {sum(fr)!r})")
+    return fr
+
+
+def window_split(
+    series: Series | np.ndarray | torch.Tensor | Sequence[float],
+    *,
+    window: int = 4,
+    horizon: int = 1,
+    fractions: Sequence[float] = (0.8, 0.2),
+    scaler: ScalerKind = "minmax",
+    protocol: Protocol = "honest",
+    target: int = 0,
+    dtype: torch.dtype | Literal["float32", "float64"] = torch.float32,
+    device: torch.device | str | None = None,
+) -> WindowSplit:
+    """Window a series, split it chronologically and scale it.
+
+    Args:
+        series: a :class:`~qmem.datasets.series.Series`, array or tensor of shape (N,) or
+            (N, C); finite values only.
+        window: T, input length (>= 1; the papers use 4).
+        horizon: H, future values per target (>= 1; 1 = next value).
+        fractions: (train, test) or (train, val, test), each in (0, 1), summing to 1.
+            Defaults to the QKAN group's (0.8, 0.2); the QLSTM paper used (0.67, 0.33).
+        scaler: ``"minmax"`` (to [-1, 1]), ``"standard"`` or ``"none"``.
+        protocol: ``"honest"`` (scaler fitted on the training part; windows assigned by their
+            targets) or ``"paper"`` (the authors' convention; leaks — see module docs).
+        target: channel predicted by Y (for 2-D series).
+        dtype: ``torch.float32`` (default) or ``torch.float64`` (or their names).
+        device: torch device of the tensors (default CPU).
+
+    Returns:
+        A :class:`WindowSplit` with train/val/test :class:`Windows` (X (B, T, C), Y (B, H)),
+        the fitted scaler and the indices each split covers.
+
+    Raises:
+        ValueError: series shorter than window + horizon, NaN/inf values, fractions that do not
+            sum to 1, a split left without windows, or an unknown option.
+        TypeError: non-integer window/horizon/target, or an unsupported dtype.
+    """
+    values = _as_2d(series)  # (N, C)
+    n, n_ch = values.shape
+    _check_int("window", window, 1)
+    _check_int("horizon", horizon, 1)
+    _check_int("target", target, 0)
+    if target >= n_ch:
+        raise ValueError(f"target channel {target} out of range: the series has {n_ch} channel(s)")
+    if protocol not in ("honest", "paper"):
+        raise ValueError(f"unknown protocol {protocol!r}; allowed: 'honest', 'paper'")
+    if isinstance(dtype, str):
+        if dtype not in _DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}; allowed: 'float32', 'float64'")
+        dtype = _DTYPES[dtype]
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    fr = _check_fractions(fractions)
+    need = window + horizon + (1 if protocol == "paper" else 0)
+    if n < need:
+        raise ValueError(
+            f"series of length {n} is shorter than window + horizon = {window + horizon}"
+            + (" (+1: the paper protocol drops the last window)" if protocol == "paper" else "")
+        )
+
+    names = ("train", "val", "test") if len(fr) == 3 else ("train", "test")
+    targets: dict[str, np.ndarray] = {}
+    spans: dict[str, tuple[int, int]] = {}
+    if protocol == "honest":
+        cuts = [0, *(round(float(c) * n) for c in np.cumsum(fr)[:-1]), n]
+        for k, name in enumerate(names):
+            lo, hi = cuts[k], cuts[k + 1]
+            targets[name] = np.arange(max(lo, window), hi - horizon + 1, dtype=np.int64)
+            spans[name] = (lo, hi)
+        fit_span = (0, cuts[1])
+    else:
+        all_t = np.arange(window, n - horizon, dtype=np.int64)  # last window dropped
+        counts = [int(f * all_t.size) for f in fr[:-1]]
+        edges = [0, *np.cumsum(counts).tolist(), all_t.size]
+        for k, name in enumerate(names):
+            t = all_t[edges[k] : edges[k + 1]]
+            targets[name] = t
+            spans[name] = (int(t[0]), int(t[-1]) + horizon) if t.size else (0, 0)
+        fit_span = (0, n)
+    for name in names:
+        if targets[name].size == 0:
+            raise ValueError(
+                f"the {name} split gets no window: series length {n}, fractions {fr}, "
+                f"window {window}, horizon {horizon}, protocol {protocol!r}; use a longer "
+                "series, a shorter window or larger fractions"
+            )
+    if "val" not in targets:
+        targets["val"] = np.zeros(0, dtype=np.int64)
+        spans["val"] = (spans["train"][1], spans["train"][1])
+
+    fitted = Scaler.fit(values[fit_span[0] : fit_span[1]], scaler)
+    scaled = fitted.transform(values)  # (N, C)
+    parts = {}
+    for name in ("train", "val", "test"):
+        X, Y = make_windows(
+            scaled, targets[name], window=window, horizon=horizon, target=target,
+            dtype=dtype, device=device,
+        )
+        parts[name] = Windows(X=X, Y=Y, target_index=targets[name], span=spans[name])
+    return WindowSplit(
+        train=parts["train"],
+        val=parts["val"],
+        test=parts["test"],
+        scaler=fitted,
+        target=target,
+        window=window,
+        horizon=horizon,
+        protocol=protocol,
+        fractions=fr,
+        scaler_fit_span=fit_span,
+    )
