@@ -1,0 +1,152 @@
+"""LSTM cells whose gate maps are plug-ins: the four-map form and the QLSTM six-map form.
+
+A *gate map* is any ``nn.Module`` mapping ``(..., in_features) -> (..., out_features)``; a
+*map factory* ``make_map(in_features, out_features) -> nn.Module`` builds them. With
+``v_t = [x_t, h_{t-1}]`` (width ``I + H``):
+
+Four-map form (:class:`LSTMCell`, the standard LSTM update; gate order ``i, f, g, o`` as in
+``torch.nn.LSTM``)::
+
+    i = σ(M_i(v)),  f = σ(M_f(v)),  g = tanh(M_g(v)),  o = σ(M_o(v))
+    c_t = f ⊙ c_{t-1} + i ⊙ g,      h_t = o ⊙ tanh(c_t)          features: h_t
+
+With ``fused=True`` one map ``M(v)`` of width ``4H`` is split into the four gates (exactly
+the four-map form for edge-wise maps such as ``Linear``, KAN and QKAN layers).
+
+Six-map form (:class:`SixMapLSTMCell`, Chen et al. 2020's QLSTM; cell size ``n``)::
+
+    f = σ(M_1(v)), i = σ(M_2(v)), C̃ = tanh(M_3(v)), o = σ(M_4(v))    (each I + H -> n)
+    c_t = f ⊙ c_{t-1} + i ⊙ C̃,  u = o ⊙ tanh(c_t)
+    h_t = M_5(u)   (n -> H),     y_t = M_6(u)   (n -> n)           features: y_t
+
+>>> import torch
+>>> g = torch.Generator().manual_seed(0)
+>>> cell = LSTMCell(2, 3, linear_maps(g))
+>>> out, (h, c) = cell(torch.ones(4, 2), cell.init_state(4))
+>>> out.shape, sum(p.numel() for p in cell.parameters())  # 4·3·(2+3+1)
+(torch.Size([4, 3]), 72)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .checks import check_positive_int
+from .recurrent import RecurrentCell, State
+from .seeded import seeded_linear
+
+__all__ = ["LSTMCell", "MapFactory", "SixMapLSTMCell", "linear_maps"]
+
+MapFactory = Callable[[int, int], nn.Module]
+
+
+def linear_maps(generator: torch.Generator, *, bias: bool = True) -> MapFactory:
+    """A map factory of seeded ``nn.Linear`` layers (``in · out + out`` parameters each).
+
+    >>> f = linear_maps(torch.Generator().manual_seed(0))
+    >>> f(4, 12)
+    Linear(in_features=4, out_features=12, bias=True)
+    """
+
+    def make(in_features: int, out_features: int) -> nn.Module:
+        return seeded_linear(in_features, out_features, generator, bias=bias)
+
+    return make
+
+
+class LSTMCell(RecurrentCell):
+    """Four-map LSTM cell (see the module docstring for the equations).
+
+    Args:
+        input_size: width ``I`` of ``x_t``.
+        hidden_size: width ``H`` of ``h_t`` and ``c_t``.
+        make_map: gate-map factory.
+        fused: one map ``I + H -> 4H`` (split in the order ``i, f, g, o``) instead of four
+            maps ``I + H -> H``.
+
+    State: ``(h, c)``, each ``(B, H)``. Features: ``h_t``, ``(B, H)``. Parameters: those of
+    the maps (for ``Linear`` maps ``4H(I + H + 1)`` either way).
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, make_map: MapFactory, *, fused: bool = True
+    ) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.output_size = hidden_size
+        self.state_shapes = ((hidden_size,), (hidden_size,))
+        self.fused = bool(fused)
+        width = input_size + hidden_size
+        if self.fused:
+            self.gates: nn.Module = make_map(width, 4 * hidden_size)
+        else:
+            self.gates = nn.ModuleList([make_map(width, hidden_size) for _ in range(4)])
+
+    def preactivations(self, v: torch.Tensor) -> torch.Tensor:
+        """Gate pre-activations ``(B, I + H) -> (B, 4H)`` in the order ``i, f, g, o``."""
+        if self.fused:
+            return self.gates(v)
+        return torch.cat([m(v) for m in self.gates], dim=-1)  # (B, 4H)
+
+    def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step: ``x_t (B, I)``, ``state (h, c)`` -> ``(h_t, (h_t, c_t))``."""
+        h, c = state
+        pre = self.preactivations(torch.cat([x_t, h], dim=-1))  # (B, 4H)
+        i, f, g, o = pre.chunk(4, dim=-1)  # each (B, H)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        return h, (h, c)
+
+
+class SixMapLSTMCell(RecurrentCell):
+    """QLSTM's six-map LSTM cell (Chen, Yoo, Fang 2020); equations in the module docstring.
+
+    Args:
+        input_size: width ``I`` of ``x_t``.
+        hidden_size: width ``H`` of ``h_t``.
+        make_map: gate-map factory, called in the order ``M_1 … M_6``.
+        cell_size: width ``n`` of ``c_t`` and ``y_t``; default ``I + H`` (the paper's qubit
+            count).
+
+    State: ``(h, c)`` of shapes ``(B, H)``, ``(B, n)``. Features: ``y_t``, ``(B, n)``.
+    Parameters: those of the six maps.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        make_map: MapFactory,
+        *,
+        cell_size: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        n = input_size + hidden_size if cell_size is None else cell_size
+        self.cell_size = check_positive_int("cell_size", n)
+        self.output_size = n
+        self.state_shapes = ((hidden_size,), (n,))
+        width = input_size + hidden_size
+        self.forget = make_map(width, n)
+        self.input = make_map(width, n)
+        self.update = make_map(width, n)
+        self.output = make_map(width, n)
+        self.to_hidden = make_map(n, hidden_size)
+        self.to_output = make_map(n, n)
+
+    def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step: ``x_t (B, I)``, ``state (h, c)`` -> ``(y_t, (h_t, c_t))``."""
+        h, c = state
+        v = torch.cat([x_t, h], dim=-1)  # (B, I + H)
+        f = torch.sigmoid(self.forget(v))
+        i = torch.sigmoid(self.input(v))
+        g = torch.tanh(self.update(v))
+        o = torch.sigmoid(self.output(v))
+        c = f * c + i * g
+        u = o * torch.tanh(c)  # (B, n)
+        return self.to_output(u), (self.to_hidden(u), c)
