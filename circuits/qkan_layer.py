@@ -125,6 +125,8 @@ class QKANLayer(nn.Module):
         self.readout: Readout = readout
         self.executor: Executor = executor
         self.executor_options: dict[str, Any] = dict(executor_options or {})
+        self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._prepared = False
         gen = _generator(seed)
         kw = {"dtype": dtype or torch.get_default_dtype()}
         edges = (out_features, in_features)
@@ -210,7 +212,12 @@ class QKANLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer: (..., in_features) -> (..., out_features)."""
-        self._check_input(x)
+        if not self._prepared:
+            self._check_input(x)
+        elif x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}"
+            )
         lead = x.shape[:-1]
         flat = x.reshape(-1, self.in_features)  # (N, I)
         kind = resolve_executor(
@@ -222,7 +229,8 @@ class QKANLayer(nn.Module):
             y = self._forward_edges(flat, kind)
         return y.reshape(*lead, self.out_features)  # (..., O)
 
-    def _forward_fourier(self, x: torch.Tensor) -> torch.Tensor:
+    def _fourier_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Weight (O, I·2r [+ I]) and bias (O,) of the Fourier form (batch-independent)."""
         # coefficients per edge: (O, I, 2r+1) = (a0, a1..ar, b1..br)
         coeffs = fourier_coefficients(self.theta, self.ansatz)
         const = coeffs[..., 0]  # (O, I)
@@ -232,16 +240,39 @@ class QKANLayer(nn.Module):
         if self.postact_weight is not None:
             const = const * self.postact_weight
             harm = harm * self.postact_weight.unsqueeze(-1)
+        weight = harm.reshape(self.out_features, -1)  # (O, I*2r)
+        if self.base_weight is not None:
+            weight = torch.cat([weight, self.base_weight], dim=1)  # (O, I*2r + I)
+        return weight, const.sum(dim=1)
+
+    def _forward_fourier(self, x: torch.Tensor) -> torch.Tensor:
+        weight, bias = self._fourier_weights() if self._cache is None else self._cache
         k = torch.arange(1, self.reps + 1, dtype=x.dtype, device=x.device)
         kx = x.unsqueeze(-1) * k  # (N, I, r)
-        feats = [torch.cat([kx.cos(), kx.sin()], dim=-1).reshape(x.shape[0], -1)]  # (N, I*2r)
-        weights = [harm.reshape(self.out_features, -1)]  # (O, I*2r)
+        feat = torch.cat([kx.cos(), kx.sin()], dim=-1).reshape(x.shape[0], -1)  # (N, I*2r)
         if self.base_weight is not None:
-            feats.append(F.silu(x))  # (N, I)
-            weights.append(self.base_weight)  # (O, I)
-        feat = torch.cat(feats, dim=1) if len(feats) > 1 else feats[0]
-        weight = torch.cat(weights, dim=1) if len(weights) > 1 else weights[0]
-        return F.linear(feat, weight, const.sum(dim=1))  # (N, O)
+            feat = torch.cat([feat, F.silu(x)], dim=1)  # (N, I*2r + I)
+        return F.linear(feat, weight, bias)  # (N, O)
+
+    # ------------------------------------------------------------------ sequence caching
+    def prepare(self) -> None:
+        """Compute the batch-independent work once for many calls (e.g. the steps of a
+        sequence), until :meth:`release`: the Fourier weights when that executor is used.
+
+        While prepared, calls also skip the per-call finiteness check of the input (the
+        caller checks its sequence once). Use through ``qmem.classical.prepared(module)``,
+        which releases even on error.
+        """
+        kind = resolve_executor(
+            self.executor, fourier_ok=self.preact_weight is None, readout=self.readout
+        )
+        self._cache = self._fourier_weights() if kind == "fourier" else None
+        self._prepared = True
+
+    def release(self) -> None:
+        """Drop what :meth:`prepare` computed."""
+        self._cache = None
+        self._prepared = False
 
     def _forward_edges(self, x: torch.Tensor, kind: str) -> torch.Tensor:
         options = self.executor_options if kind in ("pennylane", "qiskit") else {}
