@@ -1,0 +1,212 @@
+"""Parameter accounting: trainable parameters split into quantum and classical.
+
+A module whose parameters are circuit angles or DARUAN parameters lists them (local names)
+in ``quantum_parameter_names() -> tuple[str, ...]``; every other trainable parameter is
+classical. Only ``requires_grad`` parameters count, and a tensor shared by several modules
+counts once (at its first owner in ``named_modules`` order).
+
+>>> import torch
+>>> counts = count_parameters(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1)))
+>>> counts["quantum"], counts["classical"], counts["total"]
+(0, 13, 13)
+>>> counts["by_module"]["0"]
+{'quantum': 0, 'classical': 9, 'total': 9}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypedDict
+
+from torch import nn
+
+__all__ = [
+    "ModuleCount",
+    "ParameterCount",
+    "count_parameters",
+    "format_counts",
+    "hidden_size_for_budget",
+]
+
+
+class ModuleCount(TypedDict):
+    """Trainable parameters owned directly by one module."""
+
+    quantum: int
+    classical: int
+    total: int
+
+
+class ParameterCount(TypedDict):
+    """Result of :func:`count_parameters`; ``by_module`` is keyed by qualified module name
+    (``""`` is the root) and lists only modules that own trainable parameters."""
+
+    quantum: int
+    classical: int
+    total: int
+    by_module: dict[str, ModuleCount]
+
+
+def count_parameters(model: nn.Module) -> ParameterCount:
+    """Count trainable parameters, split quantum / classical, with a per-module breakdown.
+
+    Args:
+        model: any ``nn.Module``.
+
+    Returns:
+        ``{"quantum", "classical", "total", "by_module"}``.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``.
+        ValueError: a module's ``quantum_parameter_names()`` names a parameter it does not own.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    seen: set[int] = set()
+    by_module: dict[str, ModuleCount] = {}
+    quantum = classical = 0
+    for mod_name, module in model.named_modules():
+        local = dict(module.named_parameters(recurse=False))
+        names_fn = getattr(module, "quantum_parameter_names", None)
+        qnames = set(names_fn()) if callable(names_fn) else set()
+        unknown = sorted(qnames - set(local) - _none_parameters(module))
+        if unknown:
+            raise ValueError(
+                f"module {mod_name or '<root>'!r} ({type(module).__name__}) lists quantum "
+                f"parameters {unknown} it does not own; its parameters: {sorted(local)}"
+            )
+        q = c = 0
+        for p_name, p in local.items():
+            if not p.requires_grad or id(p) in seen:
+                continue
+            seen.add(id(p))
+            if p_name in qnames:
+                q += p.numel()
+            else:
+                c += p.numel()
+        if q or c:
+            by_module[mod_name] = {"quantum": q, "classical": c, "total": q + c}
+        quantum += q
+        classical += c
+    return {
+        "quantum": quantum,
+        "classical": classical,
+        "total": quantum + classical,
+        "by_module": by_module,
+    }
+
+
+def format_counts(counts: ParameterCount) -> str:
+    """A plain-text table of :func:`count_parameters`' result (what ``qmem params`` prints).
+
+    >>> import torch
+    >>> print(format_counts(count_parameters(torch.nn.Sequential(torch.nn.Linear(2, 3)))))
+    module  quantum  classical  total
+    0             0          9      9
+    total         0          9      9
+    """
+    rows = [("module", "quantum", "classical", "total")]
+    for name, c in counts["by_module"].items():
+        rows.append((name or "<root>", str(c["quantum"]), str(c["classical"]), str(c["total"])))
+    rows.append(
+        ("total", str(counts["quantum"]), str(counts["classical"]), str(counts["total"]))
+    )
+    widths = [max(len(r[k]) for r in rows) for k in range(4)]
+    lines = [
+        "  ".join([r[0].ljust(widths[0])] + [r[k].rjust(widths[k]) for k in range(1, 4)])
+        for r in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _none_parameters(module: nn.Module) -> set[str]:
+    """Names registered as ``None`` parameters (optional parameters switched off)."""
+    return {k for k, v in module._parameters.items() if v is None}
+
+
+def hidden_size_for_budget(
+    model: str | Callable[[int], nn.Module],
+    budget: int,
+    *,
+    input_size: int | None = None,
+    output_size: int = 1,
+    mode: Literal["nearest", "at_most"] = "nearest",
+    max_hidden: int = 4096,
+    **options: Any,
+) -> int:
+    """The hidden size whose model has a trainable-parameter total matching ``budget``.
+
+    Assumes the total grows with the hidden size (true of every registered model); searches
+    by doubling, then bisection, so only ``O(log h)`` models are built.
+
+    Args:
+        model: a registered model name (built with :func:`qmem.models.build`) or a function
+            ``hidden_size -> nn.Module``.
+        budget: target number of trainable parameters (>= 1).
+        input_size: required with a model name.
+        output_size: output width, with a model name.
+        mode: ``"nearest"``: the hidden size with the total closest to ``budget`` (the smaller
+            one on a tie); ``"at_most"``: the largest hidden size whose total is ``<= budget``.
+        max_hidden: upper end of the search.
+        **options: model options, with a model name.
+
+    Returns:
+        The hidden size (>= 1).
+
+    Raises:
+        ValueError: bad arguments, or ``mode="at_most"`` and even hidden size 1 exceeds it.
+
+    >>> hidden_size_for_budget("lstm", 166, input_size=1)  # 4H(H+2) + H + 1
+    5
+    >>> hidden_size_for_budget(lambda h: nn.Linear(3, h), 20, mode="at_most")
+    5
+    """
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise ValueError(f"budget must be a positive int, got {budget!r}")
+    if mode not in ("nearest", "at_most"):
+        raise ValueError(f"mode must be 'nearest' or 'at_most', got {mode!r}")
+    if isinstance(model, str):
+        if input_size is None:
+            raise ValueError("input_size is required when model is given by name")
+        from .models import build
+
+        name = model
+
+        def make(h: int) -> nn.Module:
+            return build(
+                name, input_size=input_size, hidden_size=h, output_size=output_size, **options
+            )
+    elif callable(model):
+        if options:
+            raise ValueError(f"options {sorted(options)} are only accepted with a model name")
+        make = model
+    else:
+        raise TypeError(f"model must be a model name or a callable, got {type(model).__name__}")
+
+    cache: dict[int, int] = {}
+
+    def total(h: int) -> int:
+        if h not in cache:
+            cache[h] = count_parameters(make(h))["total"]
+        return cache[h]
+
+    # smallest h in [1, max_hidden] with total(h) >= budget (or max_hidden)
+    hi = 1
+    while hi < max_hidden and total(hi) < budget:
+        hi = min(2 * hi, max_hidden)
+    lo = hi // 2 + 1 if hi > 1 else 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if total(mid) >= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    above = hi
+    below = above - 1 if total(above) > budget and above > 1 else above
+    if mode == "at_most":
+        if total(below) > budget:
+            raise ValueError(
+                f"no hidden size fits budget {budget}: hidden_size=1 has {total(1)} parameters"
+            )
+        return below
+    return below if budget - total(below) <= total(above) - budget else above
