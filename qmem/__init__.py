@@ -12,4 +12,13 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "count_parameters", "hidden_size_for_budget"]
+
+
+def __getattr__(name: str) -> object:
+    # lazy: ``import qmem`` stays light (no torch model code until asked for)
+    if name in ("count_parameters", "hidden_size_for_budget"):
+        from . import params
+
+        return getattr(params, name)
+    raise AttributeError(f"module 'qmem' has no attribute {name!r}")

@@ -28,3 +28,20 @@ def test_cli_prints_the_fit(capsys):
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fit_function(**{"progress": False, **kwargs})
+
+
+def test_params_command_prints_the_split(capsys):
+    assert main(["params", "qkan_lstm", "--hidden-size", "1", "-o", "reps=1"]) == 0
+    out = capsys.readouterr().out
+    # QKAN-LSTM(1, 1, reps 1): 4 gates x 2 edges x 4 angles = 32 quantum, head 2 classical
+    assert out.splitlines()[-1].split() == ["total", "32", "2", "34"]
+
+
+def test_params_command_rejects_unknown_options(capsys):
+    assert main(["params", "qlstm", "--hidden-size", "3", "-o", "bogus=1"]) == 2
+    assert "unknown option" in capsys.readouterr().err
+
+
+def test_params_budget_search(capsys):
+    assert main(["params", "lstm", "--budget", "146"]) == 0
+    assert "hidden size 5" in capsys.readouterr().out
