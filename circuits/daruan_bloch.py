@@ -31,11 +31,11 @@ deterministic function of ``⟨Z⟩``, not itself a quantum expectation.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Literal
 
 import torch
 
+from .bloch_engine import BlochGate, bloch_run
 from .daruan_def import Ansatz
 
 __all__ = ["Readout", "apply_readout", "bloch_expval"]
@@ -53,65 +53,28 @@ def apply_readout(expval_z: torch.Tensor, readout: Readout) -> torch.Tensor:
     return (plus - minus) * (1.0 / math.sqrt(2.0))
 
 
-def _rz(x: torch.Tensor, y: torch.Tensor, phi: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    c, s = torch.cos(phi), torch.sin(phi)
-    return torch.addcmul(x * c, y, s, value=-1.0), torch.addcmul(x * s, y, c)
+def _schedule(ansatz: Ansatz, reps: int) -> tuple[BlochGate, ...]:
+    """Gates after H: ``f`` indexes :func:`_fixed_angles`, ``d`` the encoded layers."""
+    gates: list[BlochGate] = []
+    if ansatz == "pz":  # RZ(θ_0,0) RY(θ_0,1), then per layer RZ(z_l + θ_l+1,0) RY(θ_l+1,1)
+        gates += [("rz", "f", 0), ("ry", "f", 1)]
+        for layer in range(reps):
+            gates += [("rz", "d", layer), ("ry", "f", layer + 2)]
+    elif ansatz == "rpz":  # RY(θ_0), then per layer RZ(z_l) RY(θ_l+1)
+        gates.append(("ry", "f", 0))
+        for layer in range(reps):
+            gates += [("rz", "d", layer), ("ry", "f", layer + 1)]
+    else:  # real: per layer X RY(θ_l) Z RY(z_l)
+        for layer in range(reps):
+            gates += [("x", None, 0), ("ry", "f", layer), ("z", None, 0), ("ry", "d", layer)]
+    return tuple(gates)
 
 
-def _ry(
-    x: torch.Tensor, z: torch.Tensor, c: torch.Tensor, s: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.addcmul(x * c, z, s), torch.addcmul(z * c, x, s, value=-1.0)
-
-
-PhaseFn = Callable[[int], torch.Tensor]
-
-
-def _pz(phase: PhaseFn, reps: int, theta: torch.Tensor) -> torch.Tensor:
-    # theta: (..., r+1, 2); phase(l) = w_l x + b_l + θ_{l+1,0} (RZ(z_l) merged with RZ(θ_l+1,0))
-    ry = theta[..., 1].movedim(-1, 0)  # (r+1, ...): one contiguous slice per layer
-    c, s = torch.cos(ry), torch.sin(ry)
-    # H|0> = (1, 0, 0); RZ(θ_0,0); RY(θ_0,1): the batch-independent start
-    t00 = theta[..., 0, 0]
-    y = torch.sin(t00)
-    x, z = _ry(torch.cos(t00), torch.zeros_like(t00), c[0], s[0])
-    for layer in range(reps):
-        x, y = _rz(x, y, phase(layer))
-        if layer == reps - 1:
-            break
-        x, z = _ry(x, z, c[layer + 1], s[layer + 1])
-    return torch.addcmul(z * c[reps], x, s[reps], value=-1.0)  # Z after the last RY
-
-
-def _rpz(phase: PhaseFn, reps: int, theta: torch.Tensor) -> torch.Tensor:
-    # theta: (..., r+1); phase(l) = w_l x + b_l
-    ry = theta.movedim(-1, 0)  # (r+1, ...)
-    c, s = torch.cos(ry), torch.sin(ry)
-    x, z = c[0], -s[0]  # RY(θ_0) on (1, 0, 0)
-    y = torch.zeros_like(x)
-    for layer in range(reps):
-        x, y = _rz(x, y, phase(layer))
-        if layer == reps - 1:
-            break
-        x, z = _ry(x, z, c[layer + 1], s[layer + 1])
-    return torch.addcmul(z * c[reps], x, s[reps], value=-1.0)
-
-
-def _real(phase: PhaseFn, reps: int, theta: torch.Tensor) -> torch.Tensor:
-    # X RY(θ) Z RY(z): every gate keeps Y = 0, so the state lives in the (Z, X) plane.
-    ry = theta.movedim(-1, 0)  # (r, ...)
-    c, s = torch.cos(ry), torch.sin(ry)
-    x = torch.ones_like(theta[..., 0])
-    z = torch.zeros_like(x)
-    for layer in range(reps):
-        x, z = _ry(x, -z, c[layer], s[layer])  # X: z -> -z, then RY(θ_l)
-        x = -x  # Z
-        p = phase(layer)
-        cz, sz = torch.cos(p), torch.sin(p)
-        if layer == reps - 1:
-            return torch.addcmul(z * cz, x, sz, value=-1.0)
-        x, z = _ry(x, z, cz, sz)
-    raise AssertionError("unreachable")  # pragma: no cover
+def _fixed_angles(ansatz: Ansatz, theta: torch.Tensor) -> torch.Tensor:
+    """The batch-independent angles in the order :func:`_schedule` reads them."""
+    if ansatz == "pz":  # θ_0,0 then θ_l,1 for l = 0..r: (r+2, ...)
+        return torch.cat([theta[..., :1, 0], theta[..., 1]], dim=-1).movedim(-1, 0).contiguous()
+    return theta.movedim(-1, 0).contiguous()  # (r+1, ...) for rpz, (r, ...) for real
 
 
 def bloch_expval(
@@ -125,9 +88,9 @@ def bloch_expval(
 ) -> torch.Tensor:
     """Exact DARUAN output (no validation; see ``qmem.circuits.daruan``).
 
-    The encoded input of layer l, ``z_l = w_l·x + b_l``, is formed one layer at a time (one
-    fused multiply-add into a contiguous tensor), merged with the ``RZ(θ_l+1,0)`` that
-    follows it in ``pz``.
+    The encoded inputs of all layers, ``z_l = w_l·x + b_l``, are formed at once as one
+    (r, ...) tensor, merged with the ``RZ(θ_l+1,0)`` that follows each in ``pz``; the gates
+    then run on :func:`~qmem.circuits.bloch_engine.bloch_run` (hand-written adjoint backward).
 
     Args:
         x: inputs, shape (...), broadcast against the parameters' leading dims.
@@ -142,20 +105,23 @@ def bloch_expval(
     """
     if ansatz == "pz":
         reps = theta.shape[-2] - 1
-        merged = theta[..., 1:, 0]
+        merged = theta[..., 1:, 0]  # RZ(θ_l+1,0) merges with the data RZ before it
         offset = merged if b is None else b + merged  # (..., r)
     else:
         reps = theta.shape[-1] - (ansatz == "rpz")
         offset = b
-    off = None if offset is None else offset.movedim(-1, 0)  # (r, ...)
-    wl = None if w is None else w.movedim(-1, 0)  # (r, ...)
-
-    def phase(layer: int) -> torch.Tensor:
-        if wl is None:
-            return x if off is None else x + off[layer]
-        if off is None:
-            return x * wl[layer]
-        return torch.addcmul(off[layer], x, wl[layer])
-
-    engine = {"pz": _pz, "rpz": _rpz, "real": _real}[ansatz]
-    return apply_readout(engine(phase, reps, theta), readout)
+    fixed = _fixed_angles(ansatz, theta)
+    gates = _schedule(ansatz, reps)
+    if w is None:  # every layer encodes x itself: its trig is shared by all layers
+        data = None if offset is None else offset.movedim(-1, 0).contiguous()  # (r, ...)
+        out = bloch_run(gates, fixed, data, x)
+    else:  # z_l = w_l x + offset_l, all layers at once, layer axis first
+        ndim = max(x.dim(), w.dim() - 1)
+        w_first = w.movedim(-1, 0).reshape(reps, *([1] * (ndim + 1 - w.dim())), *w.shape[:-1])
+        data = x * w_first  # (r, ...)
+        if offset is not None:
+            data = data + offset.movedim(-1, 0).reshape(
+                reps, *([1] * (ndim + 1 - offset.dim())), *offset.shape[:-1]
+            )
+        out = bloch_run(gates, fixed, data)
+    return apply_readout(out, readout)
