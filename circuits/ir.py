@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-__all__ = ["FIXED_GATES", "ROTATION_GATES", "Circuit", "GateName", "Op"]
+__all__ = ["FIXED_GATES", "ROTATION_GATES", "Circuit", "GateName", "Op", "check_angles"]
 
 GateName = Literal["H", "X", "Y", "Z", "RX", "RY", "RZ", "CNOT", "CZ"]
 ROTATION_GATES: tuple[str, ...] = ("RX", "RY", "RZ")
@@ -112,3 +112,32 @@ class Circuit:
     def rotation_slots(self) -> tuple[int, ...]:
         """Slots in gate order (the order in which rotation gates read their angles)."""
         return tuple(op.slot for op in self.ops if op.slot is not None)
+
+
+def check_angles(circuit: Circuit, angles: object) -> None:
+    """Raise ``TypeError``/``ValueError`` unless ``angles`` is a real floating tensor of shape
+    ``(..., circuit.n_slots)`` (what every executor takes).
+
+    >>> import torch
+    >>> c = Circuit(1, (Op("RY", (0,), 0),), ("a",), (0,))
+    >>> check_angles(c, torch.zeros(3, 1))
+    >>> check_angles(c, torch.zeros(3, 2))
+    Traceback (most recent call last):
+    ...
+    ValueError: angles must have shape (..., 1) (the circuit's n_slots), got (3, 2)
+    """
+    import torch
+
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"circuit must be a qmem Circuit, got {type(circuit).__name__}")
+    if not isinstance(angles, torch.Tensor):
+        raise TypeError(f"angles must be a torch.Tensor, got {type(angles).__name__}")
+    if not angles.is_floating_point():
+        raise TypeError(
+            f"angles must be a real floating tensor (float32 or float64), got {angles.dtype}"
+        )
+    if angles.dim() == 0 or angles.shape[-1] != circuit.n_slots:
+        raise ValueError(
+            f"angles must have shape (..., {circuit.n_slots}) (the circuit's n_slots), "
+            f"got {tuple(angles.shape)}"
+        )

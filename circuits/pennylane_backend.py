@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import torch
 
-from .ir import Circuit
+from .ir import Circuit, check_angles
 
 __all__ = ["DiffMethod", "clear_cache", "expval_z", "installed_devices"]
 
@@ -68,22 +68,6 @@ def installed_devices() -> tuple[str, ...]:
     from importlib.metadata import entry_points
 
     return tuple(sorted({e.name for e in entry_points(group="pennylane.plugins")}))
-
-
-def _check_angles(circuit: Circuit, angles: torch.Tensor) -> None:
-    if not isinstance(circuit, Circuit):
-        raise TypeError(f"circuit must be a qmem Circuit, got {type(circuit).__name__}")
-    if not isinstance(angles, torch.Tensor):
-        raise TypeError(f"angles must be a torch.Tensor, got {type(angles).__name__}")
-    if not angles.is_floating_point():
-        raise TypeError(
-            f"angles must be a real floating tensor (float32 or float64), got {angles.dtype}"
-        )
-    if angles.dim() == 0 or angles.shape[-1] != circuit.n_slots:
-        raise ValueError(
-            f"angles must have shape (..., {circuit.n_slots}) (the circuit's n_slots), "
-            f"got {tuple(angles.shape)}"
-        )
 
 
 def _check_shots(shots: int | None) -> None:
@@ -203,7 +187,7 @@ def expval_z(
     >>> round(expval_z(c, theta)[0, 1].item(), 6)  # cos(pi/3)
     0.5
     """
-    _check_angles(circuit, angles)
+    check_angles(circuit, angles)
     if diff_method not in _DIFF_METHODS:
         raise ValueError(f"unknown diff_method {diff_method!r}; allowed: {_DIFF_METHODS}")
     _check_shots(shots)

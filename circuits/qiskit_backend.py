@@ -47,25 +47,9 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from .export import QISKIT_BASIS, _build
-from .ir import Circuit
+from .ir import Circuit, check_angles
 
 __all__ = ["clear_cache", "expval_z"]
-
-
-def _check_angles(circuit: Circuit, angles: torch.Tensor) -> None:
-    if not isinstance(circuit, Circuit):
-        raise TypeError(f"circuit must be a qmem Circuit, got {type(circuit).__name__}")
-    if not isinstance(angles, torch.Tensor):
-        raise TypeError(f"angles must be a torch.Tensor, got {type(angles).__name__}")
-    if not angles.is_floating_point():
-        raise TypeError(
-            f"angles must be a real floating tensor (float32 or float64), got {angles.dtype}"
-        )
-    if angles.dim() == 0 or angles.shape[-1] != circuit.n_slots:
-        raise ValueError(
-            f"angles must have shape (..., {circuit.n_slots}) (the circuit's n_slots), "
-            f"got {tuple(angles.shape)}"
-        )
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -269,7 +253,7 @@ def expval_z(
     >>> torch.allclose(theta.grad, -torch.sin(theta.detach()))
     True
     """
-    _check_angles(circuit, angles)
+    check_angles(circuit, angles)
     if shots is not None:
         _positive_int("shots", shots)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
