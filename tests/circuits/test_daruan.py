@@ -216,3 +216,16 @@ def test_circuit_exports_to_qiskit_and_draws():
     assert qc.num_qubits == 1 and len(qc.parameters) == circuit.n_slots
     assert "OPENQASM 3" in to_qasm3(circuit)
     assert "Rz" in draw(circuit) or "RZ" in draw(circuit).upper()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("ansatz", ANSATZE)
+def test_torch_executors_on_cuda(ansatz, gen):
+    theta, w, b = _params(ansatz, 3, (4,), gen, True)
+    x = torch.randn(5, 4, generator=gen, dtype=F64)
+    for executor, ww, bb in (("fourier", None, None), ("statevector", w, b)):
+        want = daruan(x, theta, ansatz=ansatz, w=ww, b=bb, executor=executor)
+        cuda = [None if t is None else t.cuda() for t in (x, theta, ww, bb)]
+        got = daruan(cuda[0], cuda[1], ansatz=ansatz, w=cuda[2], b=cuda[3], executor=executor)
+        assert got.device.type == "cuda"
+        torch.testing.assert_close(got.cpu(), want, atol=1e-12, rtol=0)

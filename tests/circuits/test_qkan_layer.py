@@ -261,3 +261,21 @@ def test_matches_reference_library_qkan(ansatz, preact, readout, gen):
     theirs = _qkan_layer_like(ours)
     x = torch.randn(4, 3, generator=gen, dtype=F64)
     torch.testing.assert_close(ours(x), theirs(x).to(F64), atol=1e-9, rtol=0)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("preact", [False, True])
+def test_layer_on_cuda_matches_cpu(preact, gen):
+    layer = _layer("pz", preact=preact)
+    x = torch.randn(7, 3, generator=gen, dtype=F64)
+    want = layer(x)
+    want.sum().backward()
+    grads = {n: p.grad.clone() for n, p in layer.named_parameters()}
+    layer.zero_grad()
+    cuda = layer.to("cuda")
+    got = cuda(x.to("cuda"))
+    got.sum().backward()
+    assert got.device.type == "cuda"
+    torch.testing.assert_close(got.cpu(), want, atol=1e-10, rtol=0)
+    for n, p in cuda.named_parameters():
+        torch.testing.assert_close(p.grad.cpu(), grads[n], atol=1e-10, rtol=0)
