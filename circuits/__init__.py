@@ -15,6 +15,7 @@ torch.Size([5, 4])
 
 from .daruan import daruan
 from .daruan_def import daruan_circuit
+from .daruan_export import daruan_draw, daruan_qasm3, daruan_qiskit
 from .ir import Circuit, Op
 from .qkan_layer import QKANLayer
 from .vqc import EXECUTORS, VQCLayer, vqc
@@ -32,6 +33,9 @@ __all__ = [
     "chen2024_spec",
     "daruan",
     "daruan_circuit",
+    "daruan_draw",
+    "daruan_qasm3",
+    "daruan_qiskit",
     "vqc",
     "vqc_angles",
 ]

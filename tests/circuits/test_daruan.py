@@ -229,3 +229,21 @@ def test_torch_executors_on_cuda(ansatz, gen):
         got = daruan(cuda[0], cuda[1], ansatz=ansatz, w=cuda[2], b=cuda[3], executor=executor)
         assert got.device.type == "cuda"
         torch.testing.assert_close(got.cpu(), want, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("ansatz", ANSATZE)
+def test_exported_circuit_computes_the_activation(ansatz, gen):
+    from qiskit.quantum_info import Pauli, Statevector
+
+    from qmem.circuits import daruan_draw, daruan_qasm3, daruan_qiskit
+
+    theta, w, b = _params(ansatz, 2, (), gen, True)
+    x = 0.7
+    qc = daruan_qiskit(x, theta, ansatz=ansatz, w=w, b=b)
+    z = Statevector(qc).expectation_value(Pauli("Z")).real
+    want = daruan(torch.tensor(x, dtype=F64), theta, ansatz=ansatz, w=w, b=b)
+    assert abs(z - want.item()) < 1e-12
+    assert "OPENQASM 3" in daruan_qasm3(x, theta, ansatz=ansatz, w=w, b=b)
+    assert "H" in daruan_draw(x, theta, ansatz=ansatz)
+    with pytest.raises(ValueError, match="one activation"):
+        daruan_qiskit(x, theta.expand(2, *theta.shape), ansatz=ansatz)

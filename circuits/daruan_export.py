@@ -1,0 +1,98 @@
+"""Export one DARUAN, for given parameters and input, to Qiskit, OpenQASM 3 or a drawing.
+
+>>> import torch
+>>> theta = torch.tensor([[0.1, 0.2], [0.3, 0.4]])
+>>> print(daruan_draw(0.5, theta))                        # doctest: +NORMALIZE_WHITESPACE
+   ┌───┐┌─────────┐┌─────────┐┌─────────┐┌─────────┐┌─────────┐
+q: ┤ H ├┤ Rz(0.1) ├┤ Ry(0.2) ├┤ Rz(0.5) ├┤ Rz(0.3) ├┤ Ry(0.4) ├
+   └───┘└─────────┘└─────────┘└─────────┘└─────────┘└─────────┘
+>>> daruan_qiskit(0.5, theta).num_qubits
+1
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from .daruan import encode, validate_daruan_inputs
+from .daruan_def import Ansatz, daruan_angles, daruan_circuit
+from .export import draw, to_qasm3, to_qiskit
+
+if TYPE_CHECKING:
+    from qiskit import QuantumCircuit
+
+__all__ = ["daruan_bound_angles", "daruan_draw", "daruan_qasm3", "daruan_qiskit"]
+
+
+def daruan_bound_angles(
+    x: float | torch.Tensor,
+    theta: torch.Tensor,
+    *,
+    ansatz: Ansatz = "pz",
+    w: torch.Tensor | None = None,
+    b: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Slot angles of one DARUAN at input ``x``.
+
+    Args:
+        x: a scalar input.
+        theta: the angles of ONE activation: (r+1, 2) for pz, (r+1,) for rpz, (r,) for real.
+        ansatz: the ansatz.
+        w, b: pre-activations, shape (r,), or None (w = 1, b = 0).
+
+    Returns:
+        Angles in slot order of ``daruan_circuit(ansatz, r)``, shape (n_slots,).
+    """
+    xt = torch.as_tensor(x, dtype=theta.dtype if theta.is_floating_point() else None)
+    if xt.dim() != 0:
+        raise ValueError(f"x must be a scalar for export, got shape {tuple(xt.shape)}")
+    reps = validate_daruan_inputs(xt, theta, ansatz, w, b, "z")
+    lead = theta.shape[: -2 if ansatz == "pz" else -1]
+    if lead or any(t is not None and t.dim() != 1 for t in (w, b)):
+        raise ValueError("export takes the parameters of one activation (no leading dims)")
+    return daruan_angles(encode(xt, reps, w, b), theta, ansatz).detach()
+
+
+def daruan_qiskit(
+    x: float | torch.Tensor,
+    theta: torch.Tensor,
+    *,
+    ansatz: Ansatz = "pz",
+    w: torch.Tensor | None = None,
+    b: torch.Tensor | None = None,
+) -> QuantumCircuit:
+    """The DARUAN at input ``x`` as a bound ``qiskit.QuantumCircuit`` (one qubit)."""
+    angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
+    return to_qiskit(daruan_circuit(ansatz, _reps(theta, ansatz)), angles)
+
+
+def daruan_qasm3(
+    x: float | torch.Tensor,
+    theta: torch.Tensor,
+    *,
+    ansatz: Ansatz = "pz",
+    w: torch.Tensor | None = None,
+    b: torch.Tensor | None = None,
+) -> str:
+    """The DARUAN at input ``x`` as an OpenQASM 3 program."""
+    angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
+    return to_qasm3(daruan_circuit(ansatz, _reps(theta, ansatz)), angles)
+
+
+def daruan_draw(
+    x: float | torch.Tensor,
+    theta: torch.Tensor,
+    *,
+    ansatz: Ansatz = "pz",
+    w: torch.Tensor | None = None,
+    b: torch.Tensor | None = None,
+) -> str:
+    """A text drawing of the DARUAN at input ``x`` (angles rounded by Qiskit's drawer)."""
+    angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
+    return draw(daruan_circuit(ansatz, _reps(theta, ansatz)), angles)
+
+
+def _reps(theta: torch.Tensor, ansatz: Ansatz) -> int:
+    return theta.shape[-2] - 1 if ansatz == "pz" else theta.shape[-1] - (ansatz == "rpz")
