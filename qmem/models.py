@@ -35,6 +35,10 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 from torch import nn
 
+from .circuits.daruan import Executor
+from .circuits.daruan_def import Ansatz
+from .circuits.qkan_layer import BaseActivation
+from .circuits.vqc import Executor as VQCExecutor
 from .classical.gru import GRUCell
 from .classical.jhcg import JHCG, default_latent_size
 from .classical.kan import BSplineKAN, kan_parameter_count
@@ -68,10 +72,7 @@ __all__ = [
     "set_executor",
 ]
 
-Ansatz = Literal["pz", "rpz", "real"]
-Executor = Literal["auto", "fourier", "statevector", "pennylane", "qiskit"]
-BaseActivation = Literal["silu", "none"]
-VQCExecutor = Literal["statevector", "pennylane", "qiskit"]
+# the option types are the circuits' own, so the configs cannot drift from the layers
 C = TypeVar("C", bound="ModelConfig")
 
 
