@@ -27,7 +27,14 @@ from .daruan_bloch import Readout, apply_readout, bloch_expval
 from .daruan_def import Ansatz, check_ansatz, daruan_angles, daruan_circuit
 from .daruan_fourier import fourier_coefficients, fourier_eval
 
-__all__ = ["Executor", "daruan", "encode", "resolve_executor", "validate_daruan_inputs"]
+__all__ = [
+    "Executor",
+    "all_finite",
+    "daruan",
+    "encode",
+    "resolve_executor",
+    "validate_daruan_inputs",
+]
 
 Executor = Literal["auto", "fourier", "statevector", "pennylane", "qiskit"]
 
@@ -52,6 +59,18 @@ def resolve_executor(
             "use 'statevector'"
         )
     return executor  # type: ignore[return-value]
+
+
+def all_finite(x: torch.Tensor) -> bool:
+    """Whether ``x`` holds no NaN or inf: one reduction, the elementwise check only if the sum
+    is not finite (a NaN/inf makes it so; a finite overflow is then told apart).
+
+    >>> all_finite(torch.tensor([1.0, 2.0])), all_finite(torch.tensor([1.0, float("nan")]))
+    (True, False)
+    """
+    if bool(torch.isfinite(x.sum())):
+        return True
+    return bool(torch.isfinite(x).all())
 
 
 def validate_daruan_inputs(
@@ -93,7 +112,7 @@ def validate_daruan_inputs(
             raise ValueError(
                 f"{name} must have shape (..., r) with r = {reps}, got {tuple(t.shape)}"
             )
-    if not bool(torch.isfinite(x).all()):
+    if not all_finite(x):
         raise ValueError("x holds non-finite values (NaN or inf)")
     return reps
 

@@ -30,7 +30,14 @@ import torch
 from .daruan_bloch import bloch_expval
 from .daruan_def import Ansatz
 
-__all__ = ["dft_matrix", "fourier_basis", "fourier_coefficients", "fourier_eval", "sample_grid"]
+__all__ = [
+    "dft_matrix",
+    "fourier_basis",
+    "fourier_coefficients",
+    "fourier_eval",
+    "harmonics",
+    "sample_grid",
+]
 
 
 @lru_cache(maxsize=32)
@@ -62,10 +69,29 @@ def _cached(kind: str, reps: int, dtype: torch.dtype, device: torch.device) -> t
     key = (reps, dtype, device, kind)
     out = _CACHE.get(key)
     if out is None:
-        src = _grid64(reps) if kind == "grid" else _dft64(reps)
+        src = {"grid": _grid64, "dft": _dft64, "harm": _harmonics64}[kind](reps)
         out = src.to(device=device, dtype=dtype)
         _CACHE[key] = out
     return out
+
+
+@lru_cache(maxsize=32)
+def _harmonics64(reps: int) -> torch.Tensor:
+    k = torch.arange(1, reps + 1, dtype=torch.float64)
+    shift = torch.full((reps,), -math.pi / 2, dtype=torch.float64)
+    # row 0: frequencies (1..r, 1..r); row 1: phase (0.., -π/2..) so cos gives (cos kx, sin kx)
+    return torch.stack(
+        [torch.cat([k, k]), torch.cat([torch.zeros(reps, dtype=torch.float64), shift])]
+    )
+
+
+def harmonics(
+    reps: int, *, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Frequencies (1..r, 1..r) and phases (0.., -π/2..), each (2r,): ``cos(k·x + p)`` is the
+    basis (cos x..cos rx, sin x..sin rx) in one transcendental op and no concatenation."""
+    both = _cached("harm", reps, dtype, device)
+    return both[0], both[1]
 
 
 def sample_grid(reps: int, *, dtype: torch.dtype, device: torch.device) -> torch.Tensor:

@@ -35,10 +35,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .daruan import Executor, daruan, resolve_executor
+from .daruan import Executor, all_finite, daruan, resolve_executor
 from .daruan_bloch import Readout
 from .daruan_def import Ansatz, check_ansatz, check_reps, theta_shape
-from .daruan_fourier import fourier_coefficients
+from .daruan_fourier import fourier_coefficients, harmonics
 
 __all__ = ["BaseActivation", "QKANLayer", "ThetaInit"]
 
@@ -207,7 +207,7 @@ class QKANLayer(nn.Module):
             raise ValueError(
                 f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}"
             )
-        if not bool(torch.isfinite(x).all()):
+        if not all_finite(x):
             raise ValueError("input holds non-finite values (NaN or inf)")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -230,7 +230,7 @@ class QKANLayer(nn.Module):
         return y.reshape(*lead, self.out_features)  # (..., O)
 
     def _fourier_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Weight (O, I·2r [+ I]) and bias (O,) of the Fourier form (batch-independent)."""
+        """Weight (O, I·2r) and bias (O,) of the Fourier form (batch-independent)."""
         # coefficients per edge: (O, I, 2r+1) = (a0, a1..ar, b1..br)
         coeffs = fourier_coefficients(self.theta, self.ansatz)
         const = coeffs[..., 0]  # (O, I)
@@ -240,19 +240,16 @@ class QKANLayer(nn.Module):
         if self.postact_weight is not None:
             const = const * self.postact_weight
             harm = harm * self.postact_weight.unsqueeze(-1)
-        weight = harm.reshape(self.out_features, -1)  # (O, I*2r)
-        if self.base_weight is not None:
-            weight = torch.cat([weight, self.base_weight], dim=1)  # (O, I*2r + I)
-        return weight, const.sum(dim=1)
+        return harm.reshape(self.out_features, -1), const.sum(dim=1)  # (O, I*2r), (O,)
 
     def _forward_fourier(self, x: torch.Tensor) -> torch.Tensor:
         weight, bias = self._fourier_weights() if self._cache is None else self._cache
-        k = torch.arange(1, self.reps + 1, dtype=x.dtype, device=x.device)
-        kx = x.unsqueeze(-1) * k  # (N, I, r)
-        feat = torch.cat([kx.cos(), kx.sin()], dim=-1).reshape(x.shape[0], -1)  # (N, I*2r)
+        k, phase = harmonics(self.reps, dtype=x.dtype, device=x.device)  # (2r,) each
+        basis = torch.cos(torch.addcmul(phase, x.unsqueeze(-1), k))  # (N, I, 2r)
+        y = F.linear(basis.reshape(x.shape[0], -1), weight, bias)  # (N, I*2r) -> (N, O)
         if self.base_weight is not None:
-            feat = torch.cat([feat, F.silu(x)], dim=1)  # (N, I*2r + I)
-        return F.linear(feat, weight, bias)  # (N, O)
+            y = torch.addmm(y, F.silu(x), self.base_weight.t())  # + SiLU branch
+        return y
 
     # ------------------------------------------------------------------ sequence caching
     def prepare(self) -> None:
