@@ -60,6 +60,17 @@ class _BlochRun(torch.autograd.Function):
         cf, sf = _trig(fixed)
         cd, sd = _trig(data)
         cx, sx = _trig(shared)
+        if cd is not None and cx is not None:  # data + shared for every layer at once
+            nd = max(cd.dim() - 1, cx.dim())  # align as the per-gate broadcast would
+            cd = cd.reshape((cd.shape[0], *([1] * (nd + 1 - cd.dim())), *cd.shape[1:]))
+            sd = sd.reshape(cd.shape)
+            cx = cx.reshape((*([1] * (nd - cx.dim())), *cx.shape))
+            sx = sx.reshape(cx.shape)
+            cd, sd = (
+                torch.addcmul(cd * cx, sd, sx, value=-1.0),
+                torch.addcmul(sd * cx, cd, sx),
+            )
+            cx = sx = None
         saved: list[torch.Tensor] = []
         for kind, src, idx in gates:
             if kind == "x":
@@ -72,11 +83,8 @@ class _BlochRun(torch.autograd.Function):
                 c, s = cf[idx], sf[idx]
             elif cd is None:
                 c, s = cx, sx
-            elif cx is None:
+            else:
                 c, s = cd[idx], sd[idx]
-            else:  # angle data[idx] + shared by the addition formulas
-                c = torch.addcmul(cd[idx] * cx, sd[idx], sx, value=-1.0)
-                s = torch.addcmul(sd[idx] * cx, cd[idx], sx)
             if kind == "rz":
                 x, y = torch.addcmul(x * c, y, s, value=-1.0), torch.addcmul(x * s, y, c)
             else:  # ry
