@@ -48,8 +48,9 @@ def apply_readout(expval_z: torch.Tensor, readout: Readout) -> torch.Tensor:
     if readout == "z":
         return expval_z
     one = torch.ones((), dtype=expval_z.dtype, device=expval_z.device)
-    plus = (one + expval_z).clamp_min(0.0).sqrt()
-    minus = (one - expval_z).clamp_min(0.0).sqrt()
+    tiny = torch.finfo(expval_z.dtype).tiny  # keeps the gradient finite at |⟨Z⟩| = 1
+    plus = (one + expval_z).clamp_min(tiny).sqrt()
+    minus = (one - expval_z).clamp_min(tiny).sqrt()
     return (plus - minus) * (1.0 / math.sqrt(2.0))
 
 
