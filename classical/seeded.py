@@ -1,7 +1,7 @@
 """Seeded construction of standard layers: every draw comes from a passed ``torch.Generator``.
 
-``torch.nn.Linear`` initialises from the global RNG; :func:`seeded_linear` re-draws its
-weights from a generator with the same distribution (``U(-1/sqrt(in), 1/sqrt(in))`` for
+``torch.nn.Linear`` initialises from the global RNG; :func:`seeded_linear` builds it without
+initialisation and draws its weights from a generator with the same distribution (``U(-1/sqrt(in), 1/sqrt(in))`` for
 weight and bias, torch's default), so a model is a pure function of its seed.
 
 >>> import torch
@@ -34,5 +34,9 @@ def init_linear_(linear: nn.Linear, generator: torch.Generator) -> nn.Linear:
 def seeded_linear(
     in_features: int, out_features: int, generator: torch.Generator, *, bias: bool = True
 ) -> nn.Linear:
-    """``nn.Linear(in_features, out_features, bias)`` with weights drawn from ``generator``."""
-    return init_linear_(nn.Linear(in_features, out_features, bias=bias), generator)
+    """``nn.Linear(in_features, out_features, bias)`` with weights drawn from ``generator``.
+
+    Built with ``torch.nn.utils.skip_init``, so the global RNG is not even advanced.
+    """
+    linear = torch.nn.utils.skip_init(nn.Linear, in_features, out_features, bias=bias)
+    return init_linear_(linear, generator)

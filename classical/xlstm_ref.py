@@ -2,10 +2,11 @@
 
 ``Linear(I -> E) -> xLSTMBlockStack (sLSTM blocks, backend "vanilla") -> Linear(E -> out)``
 with ``E = hidden_size``: a reference point for :mod:`qmem.classical.slstm`, not a
-re-implementation. The embedding and head are seeded from ``generator``; the stack's own
-weights are drawn by the ``xlstm`` package from torch's global RNG (qmem never seeds it), so
-this model alone is not a pure function of its seed. Only a full-sequence ``forward`` is
-supported (``state`` must be ``None``).
+re-implementation. The embedding and head are seeded from ``generator``. The ``xlstm``
+package draws the stack's weights from torch's global RNG, so the stack is built inside
+``torch.random.fork_rng`` seeded from ``generator``: the model is a pure function of its seed
+and the caller's global RNG state is left exactly as it was. Only a full-sequence ``forward``
+is supported (``state`` must be ``None``).
 
 >>> xlstm_available() in (True, False)
 True
@@ -84,7 +85,10 @@ class XLSTMRef(nn.Module):
             slstm_at="all",
         )
         self.embed = seeded_linear(input_size, hidden_size, generator)
-        self.stack = xlstm.xLSTMBlockStack(config)
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        with torch.random.fork_rng(devices=[]):  # scoped: the global RNG is restored on exit
+            torch.manual_seed(seed)
+            self.stack = xlstm.xLSTMBlockStack(config)
         self.head = seeded_linear(hidden_size, output_size, generator)
 
     def forward(self, x: torch.Tensor, state: None = None) -> tuple[torch.Tensor, None]:
