@@ -1,8 +1,9 @@
 """Seeded construction of standard layers: every draw comes from a passed ``torch.Generator``.
 
 ``torch.nn.Linear`` initialises from the global RNG; :func:`seeded_linear` builds it without
-initialisation and draws its weights from a generator with the same distribution (``U(-1/sqrt(in), 1/sqrt(in))`` for
-weight and bias, torch's default), so a model is a pure function of its seed.
+initialisation and draws its weights from a generator with the same distribution
+(``U(-1/sqrt(in), 1/sqrt(in))`` for weight and bias, torch's default), so a model is a pure
+function of its seed.
 
 >>> import torch
 >>> a = seeded_linear(3, 2, torch.Generator().manual_seed(0))
