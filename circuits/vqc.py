@@ -7,7 +7,9 @@ executors that all read the same :class:`~qmem.circuits.ir.Circuit`:
 - ``"statevector"`` (default): exact torch emulation
   (:mod:`qmem.circuits.torch_statevector`). The encoding is a product state and the
   variational block one ``2^n x 2^n`` unitary built once per call from the weights, so a
-  batch costs one complex matmul. Option ``method``: ``"auto"`` (dense up to
+  batch costs one complex matmul; encoding, weights and circuit are one autograd node with
+  a hand-written backward (small batches cost per-op overhead). Option ``method``:
+  ``"auto"`` (dense up to
   :data:`~qmem.circuits.torch_statevector.DENSE_MAX_QUBITS` qubits, gate by gate beyond),
   ``"dense"`` or ``"gates"``.
 - ``"pennylane"``: any PennyLane device (options ``device``, ``diff_method``, ``shots``,
@@ -45,7 +47,7 @@ from .vqc_builder import (
     VQCSpec,
     build_circuit,
     check_weights,
-    encoding_angles,
+    encoding_map,
     family_spec,
     vqc_angles,
 )
@@ -135,14 +137,16 @@ def run_spec(
     check_weights(spec, weights)
     circuit = build_circuit(spec)
     if executor == "statevector":
-        unknown = sorted(set(options) - set(_STATEVECTOR_OPTIONS))
+        unknown = [name for name in options if name not in _STATEVECTOR_OPTIONS]
         if unknown:
             raise TypeError(
-                f"unknown statevector option(s) {unknown}; allowed: {_STATEVECTOR_OPTIONS}"
+                f"unknown statevector option(s) {sorted(unknown)}; allowed: {_STATEVECTOR_OPTIONS}"
             )
-        enc = encoding_angles(spec, x)  # (..., n_encoding_slots)
-        shared = weights.to(dtype=x.dtype).reshape(-1)  # (n_parameters,), slot order
-        return torch_statevector.expval_z(circuit, enc, shared_angles=shared, **options)
+        # encoding and emulation as one autograd node where the fast dense path applies;
+        # otherwise expval_z(circuit, encoding_angles(spec, x), weights in slot order)
+        return torch_statevector._expval_z_mapped(
+            circuit, x, encoding_map(spec), weights, **options
+        )
     angles = vqc_angles(spec, x, weights)  # (..., n_slots)
     if executor == "pennylane":
         from . import pennylane_backend
@@ -367,10 +371,10 @@ class VQCLayer(nn.Module):
         unitary = self._unitary
         if unitary is None or not self._dense():
             return run_spec(self.spec, x, self.weights, self._executor, self._options)
-        enc = encoding_angles(self.spec, x)  # (..., n_encoding_slots)
-        shared = self.weights.to(dtype=x.dtype).reshape(-1)  # (n_parameters,)
         unitary = unitary.to(dtype=torch_statevector.complex_dtype(x.dtype))
-        return torch_statevector.expval_z(self.circuit, enc, shared_angles=shared, unitary=unitary)
+        return torch_statevector._expval_z_mapped(
+            self.circuit, x, encoding_map(self.spec), self.weights, unitary=unitary
+        )
 
     def extra_repr(self) -> str:
         s = self.spec
