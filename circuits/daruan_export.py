@@ -19,6 +19,7 @@ import torch
 from .daruan import encode, validate_daruan_inputs
 from .daruan_def import Ansatz, daruan_angles, daruan_circuit
 from .export import draw, to_qasm3, to_qiskit
+from .ir import Circuit
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -55,6 +56,18 @@ def daruan_bound_angles(
     return daruan_angles(encode(xt, reps, w, b), theta, ansatz).detach()
 
 
+def _bound(
+    x: float | torch.Tensor,
+    theta: torch.Tensor,
+    ansatz: Ansatz,
+    w: torch.Tensor | None,
+    b: torch.Tensor | None,
+) -> tuple[Circuit, torch.Tensor]:
+    reps = theta.shape[-2] - 1 if ansatz == "pz" else theta.shape[-1] - (ansatz == "rpz")
+    angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
+    return daruan_circuit(ansatz, reps), angles
+
+
 def daruan_qiskit(
     x: float | torch.Tensor,
     theta: torch.Tensor,
@@ -63,9 +76,9 @@ def daruan_qiskit(
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
 ) -> QuantumCircuit:
-    """The DARUAN at input ``x`` as a bound ``qiskit.QuantumCircuit`` (one qubit)."""
-    angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
-    return to_qiskit(daruan_circuit(ansatz, _reps(theta, ansatz)), angles)
+    """The DARUAN at input ``x`` as a bound ``qiskit.QuantumCircuit`` (one qubit); arguments
+    as :func:`daruan_bound_angles`."""
+    return to_qiskit(*_bound(x, theta, ansatz, w, b))
 
 
 def daruan_qasm3(
@@ -77,8 +90,7 @@ def daruan_qasm3(
     b: torch.Tensor | None = None,
 ) -> str:
     """The DARUAN at input ``x`` as an OpenQASM 3 program."""
-    angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
-    return to_qasm3(daruan_circuit(ansatz, _reps(theta, ansatz)), angles)
+    return to_qasm3(*_bound(x, theta, ansatz, w, b))
 
 
 def daruan_draw(
@@ -90,9 +102,4 @@ def daruan_draw(
     b: torch.Tensor | None = None,
 ) -> str:
     """A text drawing of the DARUAN at input ``x`` (angles rounded by Qiskit's drawer)."""
-    angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
-    return draw(daruan_circuit(ansatz, _reps(theta, ansatz)), angles)
-
-
-def _reps(theta: torch.Tensor, ansatz: Ansatz) -> int:
-    return theta.shape[-2] - 1 if ansatz == "pz" else theta.shape[-1] - (ansatz == "rpz")
+    return draw(*_bound(x, theta, ansatz, w, b))

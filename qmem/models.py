@@ -569,16 +569,22 @@ def _latent(window: int, i: int, h: int | None) -> int:
     return default_latent_size(window * i) if h is None else h
 
 
+def _window_jhcg(
+    cfg: Any, maps: Callable[[Any, Any], MapFactory], i: int, h: int | None, o: int
+) -> nn.Module:
+    """JHCG encoder -> latent map (from ``maps(cfg, generator)``) -> decoder on the window."""
+    g = _gen(cfg)
+    net = JHCG(cfg.window * i, o, maps(cfg, g), latent_size=_latent(cfg.window, i, h), generator=g)
+    return WindowModel(net, window=cfg.window, input_size=i)
+
+
 def _build_jhcg(cfg: JHCGConfig, i: int, h: int | None, o: int) -> nn.Module:
     """``jhcg``: JHCG Net on the flattened window: ``Linear(T·I, k) -> KAN(k, k) ->
     Linear(k, O)``, ``k = hidden_size`` or ``⌈log2(T·I)⌉``.
 
     Parameters: ``(T·I + 1)k + k²(G + s + 1) + (k + 1)O``.
     """
-    g = _gen(cfg)
-    d = cfg.window * i
-    net = JHCG(d, o, _kan_maps(cfg, g), latent_size=_latent(cfg.window, i, h), generator=g)
-    return WindowModel(net, window=cfg.window, input_size=i)
+    return _window_jhcg(cfg, _kan_maps, i, h, o)
 
 
 def _count_jhcg(cfg: JHCGConfig, i: int, h: int | None, o: int) -> int:
@@ -671,10 +677,7 @@ def _build_hqkan(cfg: HQKANConfig, i: int, h: int | None, o: int) -> nn.Module:
 
     Parameters: ``(T·I + 1)k + k²e + (k + 1)O`` (``e`` per QKAN edge as in ``qkan_lstm``).
     """
-    g = _gen(cfg)
-    d = cfg.window * i
-    net = JHCG(d, o, _qkan_maps(cfg, g), latent_size=_latent(cfg.window, i, h), generator=g)
-    return WindowModel(net, window=cfg.window, input_size=i)
+    return _window_jhcg(cfg, _qkan_maps, i, h, o)
 
 
 def _count_hqkan(cfg: HQKANConfig, i: int, h: int | None, o: int) -> int:
