@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,18 +34,15 @@ class BesselConfig(DatasetConfig):
     x_stop: float = 100.0
     num: int = 256
 
+    label: ClassVar[str] = "bessel"
+
     def validate(self) -> None:
         """Check value ranges."""
-        if self.num < 2:
-            raise ValueError(f"bessel: num must be >= 2, got {self.num!r}")
-        if self.x_stop <= self.x_start:
-            raise ValueError(
-                f"bessel: x_stop ({self.x_stop!r}) must exceed x_start ({self.x_start!r})"
-            )
+        self._require_at_least("num", 2)
+        self._require_increasing("x_start", "x_stop")
         if not float(self.nu).is_integer() and self.x_start < 0:
-            raise ValueError(
-                f"bessel: a non-integer order nu={self.nu!r} needs x_start >= 0, "
-                f"got {self.x_start!r}"
+            self._fail(
+                f"a non-integer order nu={self.nu!r} needs x_start >= 0, got {self.x_start!r}"
             )
 
 

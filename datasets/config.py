@@ -25,7 +25,17 @@ import math
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import (
+    Any,
+    ClassVar,
+    Literal,
+    NoReturn,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
 __all__ = ["DatasetConfig", "coerce_field"]
 
@@ -125,6 +135,9 @@ class DatasetConfig:
     noise_std: float = 0.0
     seed: int = 0
 
+    label: ClassVar[str] = "dataset"
+    """The dataset's registry name, the prefix of every validation message."""
+
     def __post_init__(self) -> None:
         hints = get_type_hints(type(self))
         for f in dataclasses.fields(self):
@@ -146,6 +159,23 @@ class DatasetConfig:
 
     def validate(self) -> None:
         """Check value ranges (types are already checked); subclasses override this."""
+
+    def _fail(self, message: str) -> NoReturn:
+        raise ValueError(f"{self.label}: {message}")
+
+    def _require_positive(self, *names: str) -> None:
+        for name in names:
+            if getattr(self, name) <= 0:
+                self._fail(f"{name} must be > 0, got {getattr(self, name)!r}")
+
+    def _require_at_least(self, name: str, low: float) -> None:
+        if getattr(self, name) < low:
+            self._fail(f"{name} must be >= {low}, got {getattr(self, name)!r}")
+
+    def _require_increasing(self, start: str, stop: str) -> None:
+        a, b = getattr(self, start), getattr(self, stop)
+        if b <= a:
+            self._fail(f"{stop} ({b!r}) must exceed {start} ({a!r})")
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
@@ -191,4 +221,3 @@ class DatasetConfig:
     def to_dict(self) -> dict[str, Any]:
         """The config as a plain dict (tuples stay tuples), inverse of :meth:`from_dict`."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-

@@ -12,7 +12,7 @@ num)``. The series is the angular velocity θ'(t) (as in the QLSTM code) or, wit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -54,19 +54,14 @@ class DampedSHMConfig(DatasetConfig):
     rtol: float = 1e-11
     atol: float = 1e-12
 
+    label: ClassVar[str] = "damped_shm"
+
     def validate(self) -> None:
         """Check value ranges."""
-        for name in ("g", "length", "mass", "rtol", "atol"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"damped_shm: {name} must be > 0, got {getattr(self, name)!r}")
-        if self.b < 0:
-            raise ValueError(f"damped_shm: b must be >= 0, got {self.b!r}")
-        if self.num < 2:
-            raise ValueError(f"damped_shm: num must be >= 2, got {self.num!r}")
-        if self.t_stop <= self.t_start:
-            raise ValueError(
-                f"damped_shm: t_stop ({self.t_stop!r}) must exceed t_start ({self.t_start!r})"
-            )
+        self._require_positive("g", "length", "mass", "rtol", "atol")
+        self._require_at_least("b", 0)
+        self._require_at_least("num", 2)
+        self._require_increasing("t_start", "t_stop")
 
 
 def damped_shm(config: DampedSHMConfig) -> Series:

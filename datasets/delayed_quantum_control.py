@@ -12,6 +12,7 @@ by default: 2,200 points).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -55,19 +56,16 @@ class DelayedQuantumControlConfig(DatasetConfig):
     x_stop: float = 20.0
     step: float = 0.01
 
+    label: ClassVar[str] = "delayed_quantum_control"
+
     def validate(self) -> None:
         """Check value ranges."""
-        if self.n_max < 0:
-            raise ValueError(f"delayed_quantum_control: n_max must be >= 0, got {self.n_max!r}")
-        for name in ("sharpness", "spacing", "decay", "step"):
-            if getattr(self, name) <= 0:
-                raise ValueError(
-                    f"delayed_quantum_control: {name} must be > 0, got {getattr(self, name)!r}"
-                )
+        self._require_at_least("n_max", 0)
+        self._require_positive("sharpness", "spacing", "decay", "step")
         if round((self.x_stop - self.x_start) / self.step) < 2:
-            raise ValueError(
-                "delayed_quantum_control: the grid "
-                f"[{self.x_start!r}, {self.x_stop!r}) with step {self.step!r} has < 2 points"
+            self._fail(
+                f"the grid [{self.x_start!r}, {self.x_stop!r}) with step {self.step!r} "
+                "has < 2 points"
             )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from importlib import resources
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -81,22 +81,22 @@ class MilanTelecomConfig(DatasetConfig):
     gaps: GapPolicy = "raise"
     malformed: MalformedPolicy = "raise"
 
+    label: ClassVar[str] = "milan_telecom"
+
     def validate(self) -> None:
         """Check that the options fit together."""
         squares = (self.square,) if isinstance(self.square, int) else self.square
         if not squares:
-            raise ValueError("milan_telecom: square must name at least one square id")
+            self._fail("square must name at least one square id")
         if self.source == "raw":
             if self.path is None:
-                raise ValueError(
-                    "milan_telecom: source='raw' needs path= (a day file, a folder of "
+                self._fail(
+                    "source='raw' needs path= (a day file, a folder of "
                     "sms-call-internet-mi-*.txt files, or a list of them)"
                 )
             return
         if self.path is not None:
-            raise ValueError(
-                f"milan_telecom: path={self.path!r} is only used with source='raw'"
-            )
+            self._fail(f"path={self.path!r} is only used with source='raw'")
         _embedded_choice(squares, self.signal, self.resolution)
 
 

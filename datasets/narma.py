@@ -13,6 +13,7 @@ y_{t+1} = α·y_t + β·y_t·Σ_{j=0}^{n-1} y_{t-j} + γ·u_{t-n+1}·u_t + δ   
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -52,16 +53,14 @@ class NarmaConfig(DatasetConfig):
     period: float = 300.0
     include_input: bool = False
 
+    label: ClassVar[str] = "narma"
+
     def validate(self) -> None:
         """Check value ranges."""
-        if self.order < 1:
-            raise ValueError(f"narma: order must be >= 1, got {self.order!r}")
+        self._require_at_least("order", 1)
         if self.num <= self.order:
-            raise ValueError(
-                f"narma: num must exceed order ({self.order!r}), got {self.num!r}"
-            )
-        if self.period <= 0:
-            raise ValueError(f"narma: period must be > 0, got {self.period!r}")
+            self._fail(f"num must exceed order ({self.order!r}), got {self.num!r}")
+        self._require_positive("period")
 
 
 def narma_input(config: NarmaConfig) -> np.ndarray:

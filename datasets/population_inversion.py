@@ -12,6 +12,7 @@ is below 1e-15 in total).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -64,21 +65,13 @@ class PopulationInversionConfig(DatasetConfig):
     t_stop: float = 200.0
     num: int = 2500
 
+    label: ClassVar[str] = "population_inversion"
+
     def validate(self) -> None:
         """Check value ranges."""
-        if self.mean_photons <= 0:
-            raise ValueError(
-                f"population_inversion: mean_photons must be > 0, got {self.mean_photons!r}"
-            )
-        if self.coupling <= 0:
-            raise ValueError(f"population_inversion: coupling must be > 0, got {self.coupling!r}")
-        if self.num < 2:
-            raise ValueError(f"population_inversion: num must be >= 2, got {self.num!r}")
-        if self.t_stop <= self.t_start:
-            raise ValueError(
-                f"population_inversion: t_stop ({self.t_stop!r}) must exceed "
-                f"t_start ({self.t_start!r})"
-            )
+        self._require_positive("mean_photons", "coupling")
+        self._require_at_least("num", 2)
+        self._require_increasing("t_start", "t_stop")
 
 
 def population_inversion(config: PopulationInversionConfig) -> Series:

@@ -8,6 +8,7 @@ array([ 0.,  1.,  0., -1.])
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -37,14 +38,12 @@ class SineConfig(DatasetConfig):
     dt: float = 0.1
     num: int = 400
 
+    label: ClassVar[str] = "sine"
+
     def validate(self) -> None:
         """Check value ranges."""
-        if self.frequency <= 0:
-            raise ValueError(f"sine: frequency must be > 0, got {self.frequency!r}")
-        if self.dt <= 0:
-            raise ValueError(f"sine: dt must be > 0, got {self.dt!r}")
-        if self.num < 2:
-            raise ValueError(f"sine: num must be >= 2, got {self.num!r}")
+        self._require_positive("frequency", "dt")
+        self._require_at_least("num", 2)
 
 
 def sine(config: SineConfig) -> Series:

@@ -19,7 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -52,15 +52,17 @@ class CsvConfig(DatasetConfig):
     delimiter: str = ","
     header: bool = True
 
+    label: ClassVar[str] = "csv"
+
     def validate(self) -> None:
         """Check value ranges."""
         if len(self.delimiter) != 1:
-            raise ValueError(f"csv: delimiter must be one character, got {self.delimiter!r}")
+            self._fail(f"delimiter must be one character, got {self.delimiter!r}")
         cols = self.column if isinstance(self.column, tuple) else (self.column,)
         if not cols:
-            raise ValueError("csv: column must name at least one column")
+            self._fail("column must name at least one column")
         if not self.header and any(isinstance(c, str) for c in (*cols, self.time_column)):
-            raise ValueError("csv: columns can be selected by name only with header=True")
+            self._fail("columns can be selected by name only with header=True")
 
 
 def _resolve(names: Sequence[str], column: str | int, path: str) -> int:
