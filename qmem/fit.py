@@ -21,6 +21,7 @@ from torch import nn
 from .circuits import QKANLayer
 from .circuits.daruan import Executor
 from .circuits.daruan_def import Ansatz
+from .params import count_parameters
 
 __all__ = ["TARGETS", "Target", "fit_function", "make_network"]
 
@@ -116,18 +117,12 @@ def fit_function(
     with torch.no_grad():
         train_rmse = nn.functional.mse_loss(net(x), y).sqrt().item()
         test_rmse = nn.functional.mse_loss(net(x_test), y_test).sqrt().item()
-    quantum = sum(
-        getattr(m, name).numel()
-        for m in net.modules()
-        if isinstance(m, QKANLayer)
-        for name in m.quantum_parameter_names()
-    )
-    total = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    counts = count_parameters(net)
     return {
         "function": function,
         "executor": executor,
         "epochs": epochs,
-        "params": {"quantum": quantum, "classical": total - quantum, "total": total},
+        "params": {k: counts[k] for k in ("quantum", "classical", "total")},
         "train_rmse": train_rmse,
         "test_rmse": test_rmse,
     }
