@@ -39,19 +39,12 @@ from .daruan import Executor, all_finite, daruan, resolve_executor
 from .daruan_bloch import Readout
 from .daruan_def import Ansatz, check_ansatz, check_reps, theta_shape
 from .daruan_fourier import fourier_coefficients, harmonics
+from .seeding import as_generator
 
 __all__ = ["BaseActivation", "QKANLayer", "ThetaInit"]
 
 BaseActivation = Literal["silu", "none"]
 ThetaInit = Literal["xavier", "normal", "zeros"]
-
-
-def _generator(seed: int | torch.Generator | None) -> torch.Generator | None:
-    if seed is None or isinstance(seed, torch.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, a torch.Generator or None, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
 
 
 def _check_literal(name: str, value: object, options: Any) -> None:
@@ -127,7 +120,7 @@ class QKANLayer(nn.Module):
         self.executor_options: dict[str, Any] = dict(executor_options or {})
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
         self._prepared = False
-        gen = _generator(seed)
+        gen = as_generator(seed)
         kw = {"dtype": dtype or torch.get_default_dtype()}
         edges = (out_features, in_features)
         shape = (*edges, *theta_shape(ansatz, reps))

@@ -41,6 +41,7 @@ from torch import Tensor, nn
 
 from . import torch_statevector
 from .ir import Circuit
+from .seeding import as_generator
 from .vqc_builder import (
     FAMILIES,
     Family,
@@ -264,7 +265,7 @@ class VQCLayer(nn.Module):
         if generator is not None and seed is not None:
             raise ValueError("pass either generator or seed, not both")
         if seed is not None:
-            generator = torch.Generator().manual_seed(seed)
+            generator = as_generator(seed)
         draw_device = generator.device if generator is not None else torch.device("cpu")
         init = torch.randn(
             self.spec.weight_shape, generator=generator, dtype=torch.float64, device=draw_device
