@@ -12,7 +12,9 @@ True
 >>> split.train.X.shape, split.test.Y.shape
 (torch.Size([157, 4, 1]), torch.Size([79, 1]))
 
-See ``docs/datasets.md`` for every dataset's definition, source and licence.
+Every dataset's options are a frozen :class:`qmem.config.Config` (``DatasetConfig``); a new
+dataset joins with :func:`register_dataset`. See ``docs/datasets.md`` for every dataset's
+definition, options, bounds, source and licence.
 """
 
 from .bessel import BesselConfig
@@ -23,7 +25,17 @@ from .milan import MilanTelecomConfig, load_embedded_milan
 from .milan_raw import MILAN_SIGNALS, milan_day_files, read_milan_raw
 from .narma import NarmaConfig
 from .population_inversion import PopulationInversionConfig
-from .registry import DatasetSpec, config_type, generate, make, make_config, names, spec
+from .registry import (
+    DatasetSpec,
+    config_type,
+    generate,
+    make,
+    make_config,
+    names,
+    register_dataset,
+    spec,
+    unregister_dataset,
+)
 from .scaling import Scaler, ScalerKind
 from .series import Series, add_noise
 from .sine import SineConfig
@@ -58,6 +70,8 @@ __all__ = [
     "milan_day_files",
     "names",
     "read_milan_raw",
+    "register_dataset",
     "spec",
+    "unregister_dataset",
     "window_split",
 ]

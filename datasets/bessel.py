@@ -7,43 +7,48 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from .config import DatasetConfig
+from .bounds import MAX_POINTS
+from .config import DatasetConfig, check_span
 from .series import Series
 
 __all__ = ["BesselConfig", "bessel"]
 
 
-@dataclass(frozen=True, kw_only=True)
 class BesselConfig(DatasetConfig):
     """Options of ``bessel`` (defaults: ν = 2, x = linspace(2, 100, 256)).
 
     Attributes:
-        nu: order ν (any real; non-integer orders need x > 0).
+        nu: order ν (any real; non-integer orders need x >= 0).
         x_start: first grid point.
         x_stop: last grid point (> x_start).
-        num: number of grid points (>= 2), both ends included.
+        num: number of grid points (2 … 1,000,000), both ends included.
+
+    >>> BesselConfig(x_stop=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: bessel: x_stop (1.0) must exceed x_start (2.0)
     """
 
     nu: float = 2.0
     x_start: float = 2.0
     x_stop: float = 100.0
-    num: int = 256
+    num: int = Field(256, ge=2, le=MAX_POINTS)
 
     label: ClassVar[str] = "bessel"
 
-    def validate(self) -> None:
-        """Check value ranges."""
-        self._require_at_least("num", 2)
-        self._require_increasing("x_start", "x_stop")
+    @model_validator(mode="after")
+    def _check(self) -> BesselConfig:
+        check_span("x_start", self.x_start, "x_stop", self.x_stop)
         if not float(self.nu).is_integer() and self.x_start < 0:
-            self._fail(
+            raise ValueError(
                 f"a non-integer order nu={self.nu!r} needs x_start >= 0, got {self.x_start!r}"
             )
+        return self
 
 
 def bessel(config: BesselConfig) -> Series:

@@ -4,6 +4,11 @@
 num)``. The series is the angular velocity θ'(t) (as in the QLSTM code) or, with
 ``variable="angle"``, the angle θ(t).
 
+Absurd coefficients cannot hang the integrator: the config refuses a span of more than
+:data:`~qmem.datasets.bounds.MAX_TIME_SCALES` natural time scales, and the integration
+stops with a ``ValueError`` after :data:`~qmem.datasets.bounds.MAX_RHS_EVALUATIONS`
+right-hand-side evaluations.
+
 >>> s = damped_shm(DampedSHMConfig())
 >>> s.values.shape, float(s.values[0])
 ((240,), 3.0)
@@ -11,18 +16,23 @@ num)``. The series is the angular velocity θ'(t) (as in the QLSTM code) or, wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from typing import ClassVar, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from .config import DatasetConfig
+from .bounds import MAX_POINTS, MAX_RHS_EVALUATIONS, MAX_TIME_SCALES
+from .config import DatasetConfig, check_span
 from .series import Series
 
 __all__ = ["DampedSHMConfig", "damped_shm"]
 
 
-@dataclass(frozen=True, kw_only=True)
+class _BudgetExhausted(Exception):
+    """Raised inside the right-hand side when the step budget is spent."""
+
+
 class DampedSHMConfig(DatasetConfig):
     """Options of ``damped_shm`` (defaults: the QLSTM code's pendulum).
 
@@ -35,33 +45,50 @@ class DampedSHMConfig(DatasetConfig):
         omega0: initial angular velocity θ'(0).
         t_start: first sample time.
         t_stop: last sample time (> t_start).
-        num: number of samples (>= 2), evenly spaced, both ends included.
+        num: number of samples (2 … 1,000,000), evenly spaced, both ends included.
         variable: ``"velocity"`` (θ', default) or ``"angle"`` (θ).
-        rtol: relative tolerance of the DOP853 integrator.
-        atol: absolute tolerance of the DOP853 integrator.
+        rtol: relative tolerance of the DOP853 integrator (in (0, 1]).
+        atol: absolute tolerance of the DOP853 integrator (> 0).
+
+    The span may cover at most :data:`~qmem.datasets.bounds.MAX_TIME_SCALES` (20,000) time
+    scales of the fastest rate: (√(g/l) + b/m + |ω0|)·(t_stop − t_start) <= 20,000 (the
+    default pendulum covers about 126).
+
+    >>> DampedSHMConfig(g=1e30)
+    Traceback (most recent call last):
+    ...
+    ValueError: damped_shm: the integration would cover 2.0e+16 time scales ...
     """
 
-    b: float = 0.15
-    g: float = 9.81
-    length: float = 1.0
-    mass: float = 1.0
+    b: float = Field(0.15, ge=0)
+    g: float = Field(9.81, gt=0)
+    length: float = Field(1.0, gt=0)
+    mass: float = Field(1.0, gt=0)
     theta0: float = 0.0
     omega0: float = 3.0
     t_start: float = 0.0
     t_stop: float = 20.0
-    num: int = 240
+    num: int = Field(240, ge=2, le=MAX_POINTS)
     variable: Literal["velocity", "angle"] = "velocity"
-    rtol: float = 1e-11
-    atol: float = 1e-12
+    rtol: float = Field(1e-11, gt=0, le=1)
+    atol: float = Field(1e-12, gt=0)
 
     label: ClassVar[str] = "damped_shm"
 
-    def validate(self) -> None:
-        """Check value ranges."""
-        self._require_positive("g", "length", "mass", "rtol", "atol")
-        self._require_at_least("b", 0)
-        self._require_at_least("num", 2)
-        self._require_increasing("t_start", "t_stop")
+    @model_validator(mode="after")
+    def _check(self) -> DampedSHMConfig:
+        span = check_span("t_start", self.t_start, "t_stop", self.t_stop)
+        rate = math.sqrt(self.g / self.length) + self.b / self.mass + abs(self.omega0)
+        scales = rate * span
+        if not scales <= MAX_TIME_SCALES:
+            raise ValueError(
+                f"the integration would cover {scales:.1e} time scales "
+                f"((sqrt(g/length) + b/mass + |omega0|) * (t_stop - t_start) with g={self.g!r}, "
+                f"length={self.length!r}, b={self.b!r}, mass={self.mass!r}, "
+                f"omega0={self.omega0!r}, t_start={self.t_start!r}, t_stop={self.t_stop!r}); "
+                f"at most {MAX_TIME_SCALES:g} are allowed"
+            )
+        return self
 
 
 def damped_shm(config: DampedSHMConfig) -> Series:
@@ -74,27 +101,42 @@ def damped_shm(config: DampedSHMConfig) -> Series:
         A 1-D :class:`~qmem.datasets.series.Series` of shape (num,) with time axis t.
 
     Raises:
+        ValueError: if the integrator needs more than
+            :data:`~qmem.datasets.bounds.MAX_RHS_EVALUATIONS` right-hand-side evaluations
+            (tolerances too tight for the span, or coefficients too stiff).
         RuntimeError: if the integrator fails.
     """
     from scipy.integrate import solve_ivp
 
     damping = config.b / config.mass
     stiffness = config.g / config.length
+    calls = 0
 
     def rhs(_t: float, y: np.ndarray) -> np.ndarray:
+        nonlocal calls
+        calls += 1
+        if calls > MAX_RHS_EVALUATIONS:
+            raise _BudgetExhausted
         theta, omega = y
         return np.array([omega, -damping * omega - stiffness * np.sin(theta)])
 
     t = np.linspace(config.t_start, config.t_stop, config.num)
-    sol = solve_ivp(
-        rhs,
-        (config.t_start, config.t_stop),
-        [config.theta0, config.omega0],
-        method="DOP853",
-        t_eval=t,
-        rtol=config.rtol,
-        atol=config.atol,
-    )
+    try:
+        sol = solve_ivp(
+            rhs,
+            (config.t_start, config.t_stop),
+            [config.theta0, config.omega0],
+            method="DOP853",
+            t_eval=t,
+            rtol=config.rtol,
+            atol=config.atol,
+        )
+    except _BudgetExhausted:
+        raise ValueError(
+            f"damped_shm: the integrator spent its budget of {MAX_RHS_EVALUATIONS} "
+            f"right-hand-side evaluations before t_stop={config.t_stop!r} (rtol={config.rtol!r}, "
+            f"atol={config.atol!r}); loosen rtol/atol or shorten the span"
+        ) from None
     if not sol.success:
         raise RuntimeError(f"damped_shm: solve_ivp failed: {sol.message}")
     row = 1 if config.variable == "velocity" else 0

@@ -11,11 +11,12 @@ by default: 2,200 points).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from pydantic import Field, model_validator
 
+from .bounds import MAX_POINTS, MAX_PULSES, check_elements, check_points
 from .config import DatasetConfig
 from .series import Series
 
@@ -34,39 +35,46 @@ def grid_arange(start: float, stop: float, step: float) -> np.ndarray:
     return start + step * np.arange(count)
 
 
-@dataclass(frozen=True, kw_only=True)
 class DelayedQuantumControlConfig(DatasetConfig):
     """Options of ``delayed_quantum_control``.
 
     Attributes:
-        n_max: last pulse index (pulses n = 0 … n_max, >= 0).
+        n_max: last pulse index (pulses n = 0 … n_max, 0 … 100,000).
         sharpness: Gaussian pulse coefficient (10 in the paper, > 0).
         spacing: distance between pulse centres (2, > 0).
         decay: envelope decay length (16, > 0).
         x_start: first grid point.
         x_stop: end of the grid (excluded, as in ``arange``).
         step: grid spacing (> 0).
+
+    The grid holds 2 … 1,000,000 points, and the (points) x (n_max + 1) pulse matrix at most
+    2**27 elements; both are checked when the config is made.
+
+    >>> DelayedQuantumControlConfig(n_max=10**9)
+    Traceback (most recent call last):
+    ...
+    ValueError: delayed_quantum_control: option 'n_max' must be less than ... 100000, got 1000000000
     """
 
-    n_max: int = 10
-    sharpness: float = 10.0
-    spacing: float = 2.0
-    decay: float = 16.0
+    n_max: int = Field(10, ge=0, le=MAX_PULSES)
+    sharpness: float = Field(10.0, gt=0)
+    spacing: float = Field(2.0, gt=0)
+    decay: float = Field(16.0, gt=0)
     x_start: float = -2.0
     x_stop: float = 20.0
-    step: float = 0.01
+    step: float = Field(0.01, gt=0)
 
     label: ClassVar[str] = "delayed_quantum_control"
 
-    def validate(self) -> None:
-        """Check value ranges."""
-        self._require_at_least("n_max", 0)
-        self._require_positive("sharpness", "spacing", "decay", "step")
-        if round((self.x_stop - self.x_start) / self.step) < 2:
-            self._fail(
-                f"the grid [{self.x_start!r}, {self.x_stop!r}) with step {self.step!r} "
-                "has < 2 points"
-            )
+    @model_validator(mode="after")
+    def _check(self) -> DelayedQuantumControlConfig:
+        ratio = (self.x_stop - self.x_start) / self.step
+        grid = f"the grid [{self.x_start!r}, {self.x_stop!r}) with step {self.step!r}"
+        if not ratio >= 1.5:  # round(ratio) < 2; NaN and -inf included
+            raise ValueError(f"{grid} has < 2 points")
+        count = check_points(grid, round(ratio) if ratio <= MAX_POINTS + 1 else ratio)
+        check_elements(f"the pulse matrix ({count} x {self.n_max + 1})", count * (self.n_max + 1))
+        return self
 
 
 def delayed_quantum_control(config: DelayedQuantumControlConfig) -> Series:

@@ -21,11 +21,11 @@ Two sources:
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from importlib import resources
 from typing import ClassVar, Literal
 
 import numpy as np
+from pydantic import model_validator
 
 from .config import DatasetConfig
 from .milan_raw import (
@@ -57,7 +57,6 @@ _HOURLY_FILE = "activity_hourly_4_squares_2013-11-03_09.csv"
 _HOURLY_COLUMNS = {"internet": "internet_traffic", "sms_all": "sms_all", "call_all": "call_all"}
 
 
-@dataclass(frozen=True, kw_only=True)
 class MilanTelecomConfig(DatasetConfig):
     """Options of ``milan_telecom``.
 
@@ -71,6 +70,11 @@ class MilanTelecomConfig(DatasetConfig):
         resolution: ``"10min"`` or ``"1h"`` (hourly sums).
         gaps: raw data only: ``"raise"``, ``"zero"``, ``"nan"`` or ``"interpolate"``.
         malformed: raw data only: ``"raise"`` or ``"skip"`` (skipped lines are counted).
+
+    >>> MilanTelecomConfig(source="raw")
+    Traceback (most recent call last):
+    ...
+    ValueError: milan_telecom: source='raw' needs path= (a day file, a folder of ...
     """
 
     source: Literal["embedded", "raw"] = "embedded"
@@ -83,27 +87,31 @@ class MilanTelecomConfig(DatasetConfig):
 
     label: ClassVar[str] = "milan_telecom"
 
-    def validate(self) -> None:
-        """Check that the options fit together."""
+    @model_validator(mode="after")
+    def _check(self) -> MilanTelecomConfig:
         squares = (self.square,) if isinstance(self.square, int) else self.square
         if not squares:
-            self._fail("square must name at least one square id")
+            raise ValueError("square must name at least one square id")
         if self.source == "raw":
             if self.path is None:
-                self._fail(
+                raise ValueError(
                     "source='raw' needs path= (a day file, a folder of "
                     "sms-call-internet-mi-*.txt files, or a list of them)"
                 )
-            return
+            return self
         if self.path is not None:
-            self._fail(f"path={self.path!r} is only used with source='raw'")
-        _embedded_choice(squares, self.signal, self.resolution)
+            raise ValueError(f"path={self.path!r} is only used with source='raw'")
+        _embedded_choice(squares, self.signal, self.resolution, prefix="")
+        return self
 
 
 def _embedded_choice(
-    squares: tuple[int, ...], signal: str, resolution: str
+    squares: tuple[int, ...], signal: str, resolution: str, *, prefix: str = "milan_telecom: "
 ) -> Literal["ten_minute", "hourly"]:
-    """Which embedded extract serves the request; ValueError listing what exists otherwise."""
+    """Which embedded extract serves the request; ValueError listing what exists otherwise.
+
+    ``prefix`` starts the message (empty inside a config validator, which adds its own).
+    """
     if signal == "internet" and all(q in EMBEDDED_TEN_MINUTE_SQUARES for q in squares):
         return "ten_minute"
     if (
@@ -113,7 +121,7 @@ def _embedded_choice(
     ):
         return "hourly"
     raise ValueError(
-        f"milan_telecom: the embedded extracts hold no {signal!r} at {resolution!r} for "
+        f"{prefix}the embedded extracts hold no {signal!r} at {resolution!r} for "
         f"square(s) {list(squares)}; embedded are: 'internet' at '10min' or '1h' for squares "
         f"{list(EMBEDDED_TEN_MINUTE_SQUARES)} (62 days), and 'internet', 'sms_all', 'call_all' "
         f"at '1h' for squares {list(EMBEDDED_HOURLY_SQUARES)} (one week). For other squares "
@@ -223,7 +231,7 @@ def milan_telecom(config: MilanTelecomConfig) -> Series:
     """
     if config.source == "raw":
         path = config.path
-        if path is None:  # pragma: no cover - MilanTelecomConfig.validate rejects this
+        if path is None:  # pragma: no cover - MilanTelecomConfig rejects this
             raise ValueError("milan_telecom: source='raw' needs path=")
         series = read_milan_raw(
             path if isinstance(path, str) else list(path),

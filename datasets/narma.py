@@ -12,24 +12,27 @@ y_{t+1} = α·y_t + β·y_t·Σ_{j=0}^{n-1} y_{t-j} + γ·u_{t-n+1}·u_t + δ   
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from pydantic import Field, model_validator
 
+from .bounds import MAX_POINTS
 from .config import DatasetConfig
 from .series import Series
 
-__all__ = ["NarmaConfig", "narma", "narma_input"]
+__all__ = ["MAX_ORDER", "NarmaConfig", "narma", "narma_input"]
+
+MAX_ORDER = 1000
+"""Largest NARMA order (the recurrence costs ``order`` operations per step)."""
 
 
-@dataclass(frozen=True, kw_only=True)
 class NarmaConfig(DatasetConfig):
     """Options of ``narma``.
 
     Attributes:
-        order: n of NARMA-n (>= 1; 5 and 10 are the usual tasks).
-        num: series length (> order).
+        order: n of NARMA-n (1 … 1000; 5 and 10 are the usual tasks).
+        num: series length (> order, at most 1,000,000).
         alpha: α (0.3).
         beta: β (0.05).
         gamma: γ (1.5).
@@ -37,12 +40,17 @@ class NarmaConfig(DatasetConfig):
         alpha_bar: ᾱ of the input (2.11).
         beta_bar: β̄ of the input (3.73).
         gamma_bar: γ̄ of the input (4.11).
-        period: T of the input (300).
+        period: T of the input (300, > 0).
         include_input: if true the series is 2-D (num, 2) with channels ("y", "u").
+
+    >>> NarmaConfig(order=10, num=10)
+    Traceback (most recent call last):
+    ...
+    ValueError: narma: num must exceed order (10), got 10
     """
 
-    order: int = 10
-    num: int = 500
+    order: int = Field(10, ge=1, le=MAX_ORDER)
+    num: int = Field(500, ge=2, le=MAX_POINTS)
     alpha: float = 0.3
     beta: float = 0.05
     gamma: float = 1.5
@@ -50,17 +58,16 @@ class NarmaConfig(DatasetConfig):
     alpha_bar: float = 2.11
     beta_bar: float = 3.73
     gamma_bar: float = 4.11
-    period: float = 300.0
+    period: float = Field(300.0, gt=0)
     include_input: bool = False
 
     label: ClassVar[str] = "narma"
 
-    def validate(self) -> None:
-        """Check value ranges."""
-        self._require_at_least("order", 1)
+    @model_validator(mode="after")
+    def _check(self) -> NarmaConfig:
         if self.num <= self.order:
-            self._fail(f"num must exceed order ({self.order!r}), got {self.num!r}")
-        self._require_positive("period")
+            raise ValueError(f"num must exceed order ({self.order!r}), got {self.num!r}")
+        return self
 
 
 def narma_input(config: NarmaConfig) -> np.ndarray:

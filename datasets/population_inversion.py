@@ -11,15 +11,24 @@ is below 1e-15 in total).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from pydantic import Field, model_validator
 
-from .config import DatasetConfig
+from .bounds import MAX_POINTS, check_elements
+from .config import DatasetConfig, check_span
 from .series import Series
 
-__all__ = ["PopulationInversionConfig", "poisson_weights", "population_inversion"]
+__all__ = [
+    "MAX_MEAN_PHOTONS",
+    "PopulationInversionConfig",
+    "poisson_weights",
+    "population_inversion",
+]
+
+MAX_MEAN_PHOTONS = 10_000.0
+"""Largest mean photon number n̄ (the sum then runs over 10,860 Fock states)."""
 
 
 def poisson_weights(mean: float, cutoff: float = 1e-18) -> np.ndarray:
@@ -47,31 +56,42 @@ def poisson_weights(mean: float, cutoff: float = 1e-18) -> np.ndarray:
     return weights[: keep[-1] + 1]
 
 
-@dataclass(frozen=True, kw_only=True)
 class PopulationInversionConfig(DatasetConfig):
     """Options of ``population_inversion``.
 
     Attributes:
-        mean_photons: mean photon number n̄ of the coherent state (> 0).
+        mean_photons: mean photon number n̄ of the coherent state (0 < n̄ <= 10,000).
         coupling: atom–field coupling g (> 0).
         t_start: first sample time.
         t_stop: last sample time (> t_start).
-        num: number of samples (>= 2), both ends included.
+        num: number of samples (2 … 1,000,000), both ends included.
+
+    The (num) x (Fock states kept) phase matrix may hold at most 2**27 elements (n̄ = 40
+    keeps 107 states, so there only the bound on num matters; n̄ = 10,000 keeps 10,860, so
+    num <= 12,358).
+
+    >>> PopulationInversionConfig(mean_photons=10_000, num=100_000)
+    Traceback (most recent call last):
+    ...
+    ValueError: population_inversion: the phase matrix (100000 samples x 10860 Fock ...
     """
 
-    mean_photons: float = 40.0
-    coupling: float = 1.0
+    mean_photons: float = Field(40.0, gt=0, le=MAX_MEAN_PHOTONS)
+    coupling: float = Field(1.0, gt=0)
     t_start: float = 0.0
     t_stop: float = 200.0
-    num: int = 2500
+    num: int = Field(2500, ge=2, le=MAX_POINTS)
 
     label: ClassVar[str] = "population_inversion"
 
-    def validate(self) -> None:
-        """Check value ranges."""
-        self._require_positive("mean_photons", "coupling")
-        self._require_at_least("num", 2)
-        self._require_increasing("t_start", "t_stop")
+    @model_validator(mode="after")
+    def _check(self) -> PopulationInversionConfig:
+        check_span("t_start", self.t_start, "t_stop", self.t_stop)
+        states = poisson_weights(self.mean_photons).size
+        check_elements(
+            f"the phase matrix ({self.num} samples x {states} Fock states)", self.num * states
+        )
+        return self
 
 
 def population_inversion(config: PopulationInversionConfig) -> Series:

@@ -8,7 +8,10 @@ damped_shm, bessel, sine, delayed_quantum_control, population_inversion, narma, 
 >>> make("bessel", order=3)
 Traceback (most recent call last):
 ...
-ValueError: BesselConfig: unknown option 'order'; allowed options: noise_std, nu, num, seed, ...
+ValueError: bessel: unknown option 'order'; allowed: noise_std, nu, num, seed, x_start, x_stop
+
+Datasets defined outside the package join the registry with :func:`register_dataset` (see
+``docs/architecture_datasets.md``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,17 @@ from .series import Series, add_noise
 from .sine import SineConfig, sine
 from .tabular import CsvConfig, csv_series
 
-__all__ = ["DatasetSpec", "config_type", "generate", "make", "make_config", "names", "spec"]
+__all__ = [
+    "DatasetSpec",
+    "config_type",
+    "generate",
+    "make",
+    "make_config",
+    "names",
+    "register_dataset",
+    "spec",
+    "unregister_dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,8 @@ class DatasetSpec:
 
     Attributes:
         name: registry name.
-        config_type: its frozen config dataclass.
+        config_type: its frozen config (a :class:`~qmem.datasets.config.DatasetConfig`
+            subclass).
         builder: config -> clean :class:`~qmem.datasets.series.Series` (noise is added by
             :func:`generate`).
         summary: one-line description.
@@ -63,12 +77,101 @@ _SPECS: tuple[DatasetSpec, ...] = (
                 "Milan telecom activity (QKAN-LSTM paper; real data, ODbL)"),
     DatasetSpec("csv", CsvConfig, csv_series, "a column of a user CSV/Parquet file"),
 )
-_BY_NAME: Mapping[str, DatasetSpec] = {s.name: s for s in _SPECS}
+_BUILTIN = frozenset(s.name for s in _SPECS)
+_BY_NAME: dict[str, DatasetSpec] = {s.name: s for s in _SPECS}
 
 
 def names() -> tuple[str, ...]:
-    """Names of all registered datasets."""
-    return tuple(s.name for s in _SPECS)
+    """Names of all registered datasets (the built-in ones first, in registration order)."""
+    return tuple(_BY_NAME)
+
+
+def register_dataset(
+    name: str,
+    config_type: type[DatasetConfig],
+    generator: Callable[[Any], Series],
+    *,
+    summary: str = "",
+) -> DatasetSpec:
+    """Add a dataset to the registry, so that :func:`make` and :func:`make_config` know it.
+
+    Args:
+        name: the registry name (a non-empty str not yet registered); give the config the
+            same ``label`` so that its messages name the dataset.
+        config_type: its config, a subclass of :class:`~qmem.datasets.config.DatasetConfig`
+            not registered under another name.
+        generator: config -> clean :class:`~qmem.datasets.series.Series`; observation noise
+            (``noise_std``, ``seed``) is added by :func:`generate`.
+        summary: one-line description.
+
+    Returns:
+        The new :class:`DatasetSpec`.
+
+    Raises:
+        TypeError: ``name`` or ``summary`` is not a str, ``config_type`` is not a
+            ``DatasetConfig`` subclass, or ``generator`` is not callable.
+        ValueError: ``name`` is empty or already registered, or ``config_type`` already is.
+
+    >>> import numpy as np
+    >>> from pydantic import Field
+    >>> from qmem.datasets import DatasetConfig, Series
+    >>> class RampConfig(DatasetConfig):
+    ...     num: int = Field(5, ge=1, le=1000)
+    ...     label = "ramp"
+    >>> def ramp(cfg):
+    ...     return Series(name="ramp", values=np.arange(cfg.num, dtype=float),
+    ...                   time=np.arange(cfg.num, dtype=float), config=cfg)
+    >>> _ = register_dataset("ramp", RampConfig, ramp, summary="0, 1, 2, ...")
+    >>> make("ramp", num=3).values
+    array([0., 1., 2.])
+    >>> make("ramp", nmu=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: ramp: unknown option 'nmu' (did you mean 'num'?); allowed: noise_std, num, seed
+    >>> _ = unregister_dataset("ramp")
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"dataset name must be a str, got {name!r} ({type(name).__name__})")
+    if not name:
+        raise ValueError("dataset name must not be empty")
+    if not isinstance(summary, str):
+        raise TypeError(f"summary must be a str, got {summary!r} ({type(summary).__name__})")
+    if not (isinstance(config_type, type) and issubclass(config_type, DatasetConfig)):
+        raise TypeError(
+            f"config_type of dataset {name!r} must be a subclass of DatasetConfig, "
+            f"got {config_type!r}"
+        )
+    if not callable(generator):
+        raise TypeError(f"generator of dataset {name!r} must be callable, got {generator!r}")
+    if name in _BY_NAME:
+        raise ValueError(f"dataset {name!r} is already registered; known datasets: "
+                         + ", ".join(names()))
+    for other in _BY_NAME.values():
+        if other.config_type is config_type:
+            raise ValueError(
+                f"config type {config_type.__name__} is already registered as dataset "
+                f"{other.name!r}; give dataset {name!r} its own config class"
+            )
+    new = DatasetSpec(name, config_type, generator, summary)
+    _BY_NAME[name] = new
+    return new
+
+
+def unregister_dataset(name: str) -> DatasetSpec:
+    """Remove a dataset added with :func:`register_dataset` (built-in ones stay).
+
+    Returns:
+        The removed :class:`DatasetSpec`.
+
+    Raises:
+        ValueError: ``name`` is built in or not registered.
+        TypeError: ``name`` is not a str.
+    """
+    removed = spec(name)
+    if name in _BUILTIN:
+        raise ValueError(f"dataset {name!r} is built in and cannot be unregistered")
+    del _BY_NAME[name]
+    return removed
 
 
 def spec(name: str) -> DatasetSpec:
@@ -86,7 +189,7 @@ def spec(name: str) -> DatasetSpec:
 
 
 def config_type(name: str) -> type[DatasetConfig]:
-    """The config dataclass of dataset ``name``.
+    """The config type of dataset ``name``.
 
     >>> config_type("narma").__name__
     'NarmaConfig'
@@ -108,7 +211,7 @@ def make_config(name: str, options: Mapping[str, Any] | None = None) -> DatasetC
         ValueError: unknown dataset or option, or a value out of range.
         TypeError: a value of the wrong type.
     """
-    return spec(name).config_type.from_dict({} if options is None else options)
+    return spec(name).config_type.from_dict({} if options is None else options, owner=name)
 
 
 def generate(config: DatasetConfig) -> Series:
@@ -125,7 +228,7 @@ def generate(config: DatasetConfig) -> Series:
     Raises:
         TypeError: if ``config`` is not a registered config type.
     """
-    for s in _SPECS:
+    for s in _BY_NAME.values():
         if type(config) is s.config_type:
             series = s.builder(config)
             return add_noise(series, std=config.noise_std, seed=config.seed)

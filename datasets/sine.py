@@ -7,18 +7,18 @@ array([ 0.,  1.,  0., -1.])
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from pydantic import Field
 
+from .bounds import MAX_POINTS
 from .config import DatasetConfig
 from .series import Series
 
 __all__ = ["SineConfig", "sine"]
 
 
-@dataclass(frozen=True, kw_only=True)
 class SineConfig(DatasetConfig):
     """Options of ``sine`` (defaults: 4 periods of 100 samples).
 
@@ -28,22 +28,22 @@ class SineConfig(DatasetConfig):
         phase: φ in radians.
         t_start: first sample time.
         dt: sample spacing (> 0).
-        num: number of samples (>= 2).
+        num: number of samples (2 … 1,000,000).
+
+    >>> SineConfig(dt=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: sine: option 'dt' must be greater than 0, got 0
     """
 
-    frequency: float = 0.1
+    frequency: float = Field(0.1, gt=0)
     amplitude: float = 1.0
     phase: float = 0.0
     t_start: float = 0.0
-    dt: float = 0.1
-    num: int = 400
+    dt: float = Field(0.1, gt=0)
+    num: int = Field(400, ge=2, le=MAX_POINTS)
 
     label: ClassVar[str] = "sine"
-
-    def validate(self) -> None:
-        """Check value ranges."""
-        self._require_positive("frequency", "dt")
-        self._require_at_least("num", 2)
 
 
 def sine(config: SineConfig) -> Series:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import model_validator
 
 from .config import DatasetConfig
 from .series import Series, check_finite
@@ -29,7 +29,6 @@ from .series import Series, check_finite
 __all__ = ["CsvConfig", "csv_series"]
 
 
-@dataclass(frozen=True, kw_only=True)
 class CsvConfig(DatasetConfig):
     """Options of ``csv``.
 
@@ -43,6 +42,11 @@ class CsvConfig(DatasetConfig):
             ``"parquet"``.
         delimiter: CSV field separator (one character).
         header: whether the CSV's first row names the columns (needed to select by name).
+
+    >>> CsvConfig(path="my.csv", column="load", delimiter=";;")
+    Traceback (most recent call last):
+    ...
+    ValueError: csv: delimiter must be one character, got ';;'
     """
 
     path: str
@@ -54,15 +58,16 @@ class CsvConfig(DatasetConfig):
 
     label: ClassVar[str] = "csv"
 
-    def validate(self) -> None:
-        """Check value ranges."""
+    @model_validator(mode="after")
+    def _check(self) -> CsvConfig:
         if len(self.delimiter) != 1:
-            self._fail(f"delimiter must be one character, got {self.delimiter!r}")
+            raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
         cols = self.column if isinstance(self.column, tuple) else (self.column,)
         if not cols:
-            self._fail("column must name at least one column")
+            raise ValueError("column must name at least one column")
         if not self.header and any(isinstance(c, str) for c in (*cols, self.time_column)):
-            self._fail("columns can be selected by name only with header=True")
+            raise ValueError("columns can be selected by name only with header=True")
+        return self
 
 
 def _resolve(names: Sequence[str], column: str | int, path: str) -> int:
