@@ -20,10 +20,11 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from qmem.validation import check_int, check_literal
+
 __all__ = ["Scaler", "ScalerKind"]
 
 ScalerKind = Literal["minmax", "standard", "none"]
-_KINDS = ("minmax", "standard", "none")
 
 A = TypeVar("A", np.ndarray, torch.Tensor)
 
@@ -57,9 +58,13 @@ class Scaler:
 
         Raises:
             ValueError: unknown kind, empty or non-finite data.
+
+        >>> Scaler.fit(np.zeros(3), "robust")
+        Traceback (most recent call last):
+        ...
+        ValueError: kind must be one of 'minmax', 'standard', 'none', got 'robust'
         """
-        if kind not in _KINDS:
-            raise ValueError(f"unknown scaler {kind!r}; allowed: {', '.join(map(repr, _KINDS))}")
+        check_literal("kind", kind, ScalerKind)
         arr = np.asarray(data, dtype=np.float64)
         arr = arr.reshape(arr.shape[0], -1) if arr.ndim else arr.reshape(1, 1)  # (N, C)
         if arr.shape[0] == 0:
@@ -86,6 +91,7 @@ class Scaler:
         if channel is None:
             offset, scale = self.offset, self.scale
         else:
+            check_int("channel", channel)
             if not -self.n_channels <= channel < self.n_channels:
                 raise ValueError(
                     f"channel {channel} out of range for a scaler of {self.n_channels} channel(s)"

@@ -35,6 +35,9 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from qmem.validation import check_choice, check_float, check_int, check_literal
+
+from .bounds import check_elements
 from .scaling import Scaler, ScalerKind
 from .series import Series, check_finite
 
@@ -155,21 +158,51 @@ def make_windows(
         scaled: shape (N, C).
         first_targets: shape (B,) int: first target index t of each window (t >= window,
             t + horizon <= N).
-        window: T.
-        horizon: H.
-        target: channel of Y.
+        window: T (>= 1).
+        horizon: H (>= 1).
+        target: channel of Y (0 … C-1).
         dtype: torch dtype of the result.
         device: torch device of the result.
 
     Returns:
         X of shape (B, T, C) = scaled[t-T : t] and Y of shape (B, H) = scaled[t : t+H, target].
 
+    Raises:
+        TypeError: a non-int window, horizon or target.
+        ValueError: window or horizon < 1, target out of range, a first target index whose
+            window does not fit in the series, or windows of more than 2**27 elements in all.
+
     >>> X, Y = make_windows(np.arange(6.0)[:, None], np.array([2, 3]), window=2, horizon=2,
     ...                     target=0)
     >>> X[:, :, 0].tolist(), Y.tolist()
     ([[0.0, 1.0], [1.0, 2.0]], [[2.0, 3.0], [3.0, 4.0]])
+    >>> make_windows(np.arange(6.0)[:, None], np.array([2]), window=0, horizon=1, target=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: window must be an int >= 1, got 0
     """
-    t = np.asarray(first_targets, dtype=np.int64)
+    check_int("window", window, minimum=1)
+    check_int("horizon", horizon, minimum=1)
+    check_int("target", target, minimum=0)
+    if np.ndim(scaled) != 2:
+        raise ValueError(f"scaled must be 2-D (N, C), got shape {np.shape(scaled)}")
+    n, n_ch = np.shape(scaled)
+    if target >= n_ch:
+        raise ValueError(f"target channel {target} out of range: the series has {n_ch} channel(s)")
+    t = np.asarray(first_targets)
+    if t.ndim != 1 or (t.size and t.dtype.kind not in "iu"):
+        raise TypeError(f"first_targets must be a 1-D int array, got shape {t.shape}, {t.dtype}")
+    t = t.astype(np.int64)
+    bad = (t < window) | (t + horizon > n)
+    if bad.any():
+        raise ValueError(
+            f"first target index {int(t[bad][0])} does not fit: need window ({window}) <= t "
+            f"and t + horizon ({horizon}) <= series length ({n})"
+        )
+    check_elements(
+        f"windows ({t.size} x ({window} x {n_ch} + {horizon}))",
+        t.size * (window * n_ch + horizon),
+    )
     in_idx = t[:, None] + np.arange(-window, 0)[None, :]  # (B, T) series indices of inputs
     out_idx = t[:, None] + np.arange(horizon)[None, :]  # (B, H) series indices of targets
     X = torch.as_tensor(scaled[in_idx], dtype=dtype, device=device)  # (B, T, C)
@@ -177,20 +210,16 @@ def make_windows(
     return X, Y
 
 
-def _check_int(name: str, value: int, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-
-
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, ...]:
-    fr = tuple(float(f) for f in fractions)
+    fr = tuple(
+        check_float(f"fractions[{k}]", float(f) if isinstance(f, np.floating) else f)
+        for k, f in enumerate(fractions)
+    )
     if len(fr) not in (2, 3):
         raise ValueError(
             f"fractions must be (train, test) or (train, val, test), got {tuple(fractions)!r}"
         )
-    if any(not np.isfinite(f) or f <= 0 or f >= 1 for f in fr):
+    if any(f <= 0 or f >= 1 for f in fr):
         raise ValueError(f"every fraction must lie in (0, 1), got {fr!r}")
     if abs(sum(fr) - 1.0) > 1e-9:
         raise ValueError(f"fractions must sum to 1, got {fr!r} (sum {sum(fr)!r})")
@@ -236,17 +265,15 @@ def window_split(
     """
     values = _as_2d(series)  # (N, C)
     n, n_ch = values.shape
-    _check_int("window", window, 1)
-    _check_int("horizon", horizon, 1)
-    _check_int("target", target, 0)
+    check_int("window", window, minimum=1)
+    check_int("horizon", horizon, minimum=1)
+    check_int("target", target, minimum=0)
     if target >= n_ch:
         raise ValueError(f"target channel {target} out of range: the series has {n_ch} channel(s)")
-    if protocol not in ("honest", "paper"):
-        raise ValueError(f"unknown protocol {protocol!r}; allowed: 'honest', 'paper'")
+    check_literal("protocol", protocol, Protocol)
+    check_literal("scaler", scaler, ScalerKind)
     if isinstance(dtype, str):
-        if dtype not in _DTYPES:
-            raise ValueError(f"unknown dtype {dtype!r}; allowed: 'float32', 'float64'")
-        dtype = _DTYPES[dtype]
+        dtype = _DTYPES[check_choice("dtype", dtype, tuple(_DTYPES))]
     if dtype not in (torch.float32, torch.float64):
         raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     fr = _check_fractions(fractions)
