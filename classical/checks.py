@@ -1,4 +1,11 @@
-"""Argument checks shared by the classical modules: clear ``ValueError``/``TypeError``.
+"""Argument checks of the classical modules: the shared ones of :mod:`qmem.validation`.
+
+``check_positive_int``, ``check_choice`` and ``make_generator`` are re-exported from
+:mod:`qmem.validation` (one rule, one message shape for the whole toolkit); only
+:func:`check_sequence_input`, the batch-first sequence check of the classical models, lives
+here. ``make_generator(None)`` follows the toolkit's single rule: a fresh generator seeded by
+one draw from torch's default RNG (so ``torch.manual_seed`` makes it reproducible); nothing
+here seeds the global RNG.
 
 >>> check_positive_int("hidden_size", 3)
 3
@@ -12,32 +19,9 @@ from __future__ import annotations
 
 import torch
 
+from qmem.validation import check_choice, check_positive_int, make_generator
+
 __all__ = ["check_choice", "check_positive_int", "check_sequence_input", "make_generator"]
-
-
-def check_positive_int(name: str, value: object) -> int:
-    """Return ``value`` if it is an ``int`` >= 1 (``bool`` excluded), else raise.
-
-    Raises:
-        TypeError: ``value`` is not an int.
-        ValueError: ``value`` < 1.
-    """
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return value
-
-
-def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``allowed``, else raise ``ValueError`` naming both.
-
-    >>> check_choice("forget", "exp", ("sigmoid", "exp"))
-    'exp'
-    """
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    return str(value)
 
 
 def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
@@ -46,6 +30,9 @@ def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
     Raises:
         TypeError: ``x`` is not a floating-point tensor.
         ValueError: wrong rank, empty time axis, wrong feature size or non-finite values.
+
+    >>> check_sequence_input(torch.zeros(2, 3, 1), 1).shape
+    torch.Size([2, 3, 1])
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
@@ -57,25 +44,3 @@ def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds non-finite values (NaN or inf)")
     return x
-
-
-def make_generator(seed: int | torch.Generator | None) -> torch.Generator:
-    """A CPU ``torch.Generator`` from an int seed (or pass one through).
-
-    ``None`` draws a fresh seed from the OS (non-deterministic); the global RNG is never
-    touched.
-
-    >>> g = make_generator(3)
-    >>> torch.rand(1, generator=g).item() == torch.rand(1, generator=make_generator(3)).item()
-    True
-    """
-    if isinstance(seed, torch.Generator):
-        return seed
-    gen = torch.Generator()
-    if seed is None:
-        gen.seed()
-        return gen
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, a torch.Generator or None, got {seed!r}")
-    gen.manual_seed(seed)
-    return gen

@@ -23,7 +23,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_positive_int
+from .checks import check_positive_int, make_generator
 
 __all__ = ["BSplineKAN", "bspline_bases", "kan_parameter_count"]
 
@@ -72,7 +72,8 @@ class BSplineKAN(nn.Module):
         grid_size: number of grid intervals ``G`` (>= 1).
         spline_order: B-spline order ``k`` (>= 1; 3 = cubic).
         grid_range: ``(low, high)`` of the uniform grid.
-        generator: source of the initial weights (``None``: a fresh OS seed).
+        generator: source of the initial weights (``None``: a fresh generator seeded by one
+            draw from torch's default RNG, see :func:`qmem.validation.make_generator`).
 
     Shapes: ``(..., F) -> (..., O)``. Parameters: ``F · O · (G + k + 1)``.
     """
@@ -109,9 +110,7 @@ class BSplineKAN(nn.Module):
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Draw weights: base ``U(±1/sqrt(F))`` (as ``nn.Linear``), splines ``N(0, 0.1²/F)``."""
-        if generator is None:
-            generator = torch.Generator()
-            generator.seed()
+        generator = make_generator(generator=generator)
         bound = 1.0 / math.sqrt(self.in_features)
         self.base_weight.uniform_(-bound, bound, generator=generator)
         self.spline_weight.normal_(0.0, 0.1 * bound, generator=generator)

@@ -20,13 +20,19 @@ from typing import Any, Literal, TypedDict
 
 from torch import nn
 
+from .validation import check_literal, check_positive_int
+
 __all__ = [
+    "MAX_BUDGET",
     "ModuleCount",
     "ParameterCount",
     "count_parameters",
     "format_counts",
     "hidden_size_for_budget",
 ]
+
+MAX_BUDGET = 10**9
+"""Largest parameter budget :func:`hidden_size_for_budget` searches for."""
 
 
 class ModuleCount(TypedDict):
@@ -142,7 +148,7 @@ def hidden_size_for_budget(
     Args:
         model: a registered model name (built with :func:`qmem.models.build`) or a function
             ``hidden_size -> nn.Module``.
-        budget: target number of trainable parameters (>= 1).
+        budget: target number of trainable parameters (1 to :data:`MAX_BUDGET` = 10**9).
         input_size: required with a model name.
         output_size: output width, with a model name.
         mode: ``"nearest"``: the hidden size with the total closest to ``budget`` (the smaller
@@ -154,17 +160,30 @@ def hidden_size_for_budget(
         The hidden size (>= 1).
 
     Raises:
-        ValueError: bad arguments, or ``mode="at_most"`` and even hidden size 1 exceeds it.
+        TypeError: ``budget`` (or a size) is not an int, ``model`` neither name nor callable.
+        ValueError: ``budget`` < 1 or > 10**9, other bad arguments, or ``mode="at_most"``
+            and even hidden size 1 exceeds it.
 
     >>> hidden_size_for_budget("lstm", 166, input_size=1)  # 4H(H+2) + H + 1
     5
     >>> hidden_size_for_budget(lambda h: nn.Linear(3, h), 20, mode="at_most")
     5
+    >>> hidden_size_for_budget("lstm", 0, input_size=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: budget must be a positive int, got 0
     """
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise ValueError(f"budget must be a positive int, got {budget!r}")
-    if mode not in ("nearest", "at_most"):
-        raise ValueError(f"mode must be 'nearest' or 'at_most', got {mode!r}")
+    check_positive_int("budget", budget)
+    if budget > MAX_BUDGET:
+        raise ValueError(
+            f"budget must be at most {MAX_BUDGET} parameters (a larger one is no model to "
+            f"build here), got {budget}"
+        )
+    check_literal("mode", mode, Literal["nearest", "at_most"])
+    check_positive_int("max_hidden", max_hidden)
+    check_positive_int("output_size", output_size)
+    if input_size is not None:
+        check_positive_int("input_size", input_size)
     if isinstance(model, str):
         if input_size is None:
             raise ValueError("input_size is required when model is given by name")
