@@ -36,7 +36,7 @@ from .ir import Circuit
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
 
-__all__ = ["QISKIT_BASIS", "draw", "to_qasm3", "to_qiskit"]
+__all__ = ["QISKIT_BASIS", "build_qiskit", "draw", "to_qasm3", "to_qiskit"]
 
 # qmem gate name -> QuantumCircuit method name
 _QISKIT_METHOD = {
@@ -54,7 +54,7 @@ _QISKIT_METHOD = {
 QISKIT_BASIS: tuple[str, ...] = tuple(_QISKIT_METHOD.values())
 
 
-def _build(circuit: Circuit, values: Sequence[Any]) -> QuantumCircuit:
+def build_qiskit(circuit: Circuit, values: Sequence[Any]) -> QuantumCircuit:
     """Qiskit circuit of ``circuit`` whose slot ``s`` reads ``values[s]`` (number or Parameter)."""
     from qiskit import QuantumCircuit
 
@@ -120,8 +120,8 @@ def to_qiskit(circuit: Circuit, angles: Any = None) -> QuantumCircuit:
             raise ValueError(
                 f"symbolic export needs unique slot names; repeated: {repeated}"
             )
-        return _build(circuit, [Parameter(n) for n in names])
-    return _build(circuit, [float(a) for a in _as_angle_vector(circuit, angles)])
+        return build_qiskit(circuit, [Parameter(n) for n in names])
+    return build_qiskit(circuit, [float(a) for a in _as_angle_vector(circuit, angles)])
 
 
 def to_qasm3(circuit: Circuit, angles: Any = None) -> str:

@@ -33,14 +33,15 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import torch
 
-from .ir import Circuit, check_angles
+from ..executors import CircuitKind, register_executor
+from ..ir import Circuit, check_angles
 
-__all__ = ["DiffMethod", "clear_cache", "expval_z", "installed_devices"]
+__all__ = ["DiffMethod", "PennyLaneExecutor", "clear_cache", "expval_z", "installed_devices"]
 
 DiffMethod = Literal["best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device"]
 _DIFF_METHODS: tuple[str, ...] = (
@@ -220,3 +221,20 @@ def expval_z(
     if out.dim() == 1:  # no broadcast parameter (a circuit without slots)
         out = out.expand(batch, n_read)
     return out.reshape(*lead, n_read)  # (B, R) -> (..., R)
+
+
+class PennyLaneExecutor:
+    """``"pennylane"``: any IR circuit on PennyLane (the SDK is imported when it runs)."""
+
+    name = "pennylane"
+    kinds: tuple[CircuitKind, ...] = ("daruan", "vqc")
+    options: tuple[str, ...] = ("device", "diff_method", "shots", "seed")
+
+    def unsupported(self, job: Any) -> str | None:
+        return None
+
+    def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
+        return expval_z(job.circuit, job.angles(), **options)
+
+
+register_executor(PennyLaneExecutor())

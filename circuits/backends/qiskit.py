@@ -40,16 +40,18 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 
-from .export import QISKIT_BASIS, _build
-from .ir import Circuit, check_angles
+from ..executors import CircuitKind, register_executor
+from ..export import QISKIT_BASIS, build_qiskit
+from ..ir import Circuit, check_angles
 
-__all__ = ["clear_cache", "expval_z"]
+__all__ = ["QiskitExecutor", "clear_cache", "expval_z"]
 
 
 def _positive_int(name: str, value: Any) -> None:
@@ -70,7 +72,7 @@ def _template(circuit: Circuit, measure: bool) -> tuple[Any, tuple[Any, ...], tu
     from qiskit.quantum_info import Pauli
 
     params = tuple(ParameterVector("theta", circuit.n_slots))
-    qc = _build(circuit, params)
+    qc = build_qiskit(circuit, params)
     # A basis of exactly the IR's gates at optimisation level 0: nothing is merged or
     # rewritten, so a noise model keyed by gate names sees every gate of the circuit.
     qc = transpile(qc, basis_gates=list(QISKIT_BASIS), optimization_level=0)
@@ -281,3 +283,26 @@ def expval_z(
     flat = angles.reshape(batch, circuit.n_slots)  # (..., S) -> (B, S)
     out = _AerExpval.apply(flat, runner)  # (B, R)
     return out.reshape(*lead, n_read)  # (B, R) -> (..., R)
+
+
+class QiskitExecutor:
+    """``"qiskit"``: any IR circuit on qiskit-aer (the SDK is imported when it runs)."""
+
+    name = "qiskit"
+    kinds: tuple[CircuitKind, ...] = ("daruan", "vqc")
+    options: tuple[str, ...] = (
+        "shots",
+        "seed",
+        "noise_model",
+        "chunk_size",
+        "max_parallel_threads",
+    )
+
+    def unsupported(self, job: Any) -> str | None:
+        return None
+
+    def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
+        return expval_z(job.circuit, job.angles(), **options)
+
+
+register_executor(QiskitExecutor())

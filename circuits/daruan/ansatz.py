@@ -1,116 +1,261 @@
-"""The DARUAN circuit, defined once: ansatz gate orders, parameter shapes and slot binding.
+"""DARUAN ansätze as data: one table from which every fact about an ansatz is derived.
 
-DARUAN (data re-uploading activation) is one qubit started in ``|0⟩`` and measured in Z,
-``φ(x) = ⟨ψ(x)|Z|ψ(x)⟩``. The three ansätze use the gate orders of the reference library
-``qkan`` (time order, left to right; ``z_l = w_l·x + b_l`` is the l-th encoded input):
+DARUAN (data re-uploading activation) is one qubit started in ``|0⟩``, put on the equator by
+``H`` and measured in Z, ``φ(x) = ⟨ψ(x)|Z|ψ(x)⟩``. An ansatz is an :class:`AnsatzDef`: the
+gates of one re-uploading layer and of a final block, each gate with its slot kind
+(``"theta"`` a trainable angle, ``"data"`` the encoded input ``z_l = w_l·x + b_l``, ``None``
+a fixed gate). The three built-in ansätze use the gate orders of the reference library
+``qkan`` (time order, left to right):
 
 - ``pz``:   H; for l = 1..r: RZ(θ_l,0) RY(θ_l,1) RZ(z_l); then RZ(θ_r+1,0) RY(θ_r+1,1).
 - ``rpz``:  H; for l = 1..r: RY(θ_l) RZ(z_l); then RY(θ_r+1).
 - ``real``: H; for l = 1..r: X RY(θ_l) Z RY(z_l).
 
-This module turns that into the :class:`~qmem.circuits.ir.Circuit` gate list every executor
-reads (:func:`daruan_circuit`), and maps ``(x, θ, w, b)`` to the flat slot angles in gate
-order (:func:`daruan_angles`), in torch so that autograd reaches every parameter.
+From the entry follow the IR gate list (:func:`daruan_circuit`), the slot angles
+(:func:`daruan_angles`), θ's trailing shape (:func:`theta_shape`), the re-uploading count
+from θ's shape (:meth:`AnsatzDef.reps_of`) and the Bloch-engine schedule
+(:func:`qmem.circuits.daruan.bloch.bloch_schedule`), so no executor can drift from the IR.
+A new ansatz is one :func:`register_ansatz` call.
 
 >>> c = daruan_circuit("rpz", 2)
 >>> [op.gate for op in c.ops]
 ['H', 'RY', 'RZ', 'RY', 'RZ', 'RY']
 >>> theta_shape("pz", 3), theta_shape("rpz", 3), theta_shape("real", 3)
 ((4, 2), (4,), (3,))
+>>> get_ansatz("pz").reps_of((5, 4, 2))
+3
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, get_args
+from typing import Literal
 
 import torch
 
-from .ir import Circuit, Op
+from qmem.config import suggest
+from qmem.validation import check_int
+
+from ..ir import ROTATION_GATES, Circuit, GateName, Op
 
 __all__ = [
     "Ansatz",
+    "AnsatzDef",
+    "SlotKind",
+    "ansatz_names",
     "check_ansatz",
     "check_reps",
     "daruan_angles",
     "daruan_circuit",
+    "get_ansatz",
+    "register_ansatz",
     "theta_shape",
 ]
 
 Ansatz = Literal["pz", "rpz", "real"]
+"""The built-in ansätze (more may be registered with :func:`register_ansatz`)."""
+
+SlotKind = Literal["theta", "data"]
+Gate = tuple[GateName, SlotKind | None]
 
 
-def check_ansatz(ansatz: object) -> Ansatz:
-    """Return ``ansatz`` if it names a DARUAN ansatz, else raise ``ValueError``."""
-    allowed = get_args(Ansatz)
-    if ansatz not in allowed:
-        raise ValueError(f"unknown ansatz {ansatz!r}; allowed: {', '.join(allowed)}")
-    return ansatz  # type: ignore[return-value]
+@dataclass(frozen=True)
+class AnsatzDef:
+    """One DARUAN ansatz: the gates after the initial ``H``, as data.
+
+    Args:
+        name: registry name.
+        layer: one re-uploading layer, ``(gate, slot kind)`` in time order; exactly one
+            ``"data"`` rotation and at least one ``"theta"`` rotation.
+        final: the block after the last layer: no ``"data"`` gate, and either no ``"theta"``
+            gate or as many as a layer has (they form θ's last row).
+
+    θ has one row per layer (plus one for a final block with angles), one column per
+    ``"theta"`` slot of a layer: shape ``(rows, k)``, or ``(rows,)`` when ``k == 1``.
+
+    >>> AnsatzDef("ry", (("RY", "theta"), ("RZ", "data"))).theta_shape(2)
+    (2,)
+    """
+
+    name: str
+    layer: tuple[Gate, ...]
+    final: tuple[Gate, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"ansatz name must be a non-empty str, got {self.name!r}")
+        object.__setattr__(self, "layer", tuple(tuple(g) for g in self.layer))
+        object.__setattr__(self, "final", tuple(tuple(g) for g in self.final))
+        for where, gates in (("layer", self.layer), ("final", self.final)):
+            for gate, kind in gates:
+                if gate in ("CNOT", "CZ") or gate not in (*ROTATION_GATES, "H", "X", "Y", "Z"):
+                    raise ValueError(
+                        f"ansatz {self.name!r}: {where} gate {gate!r} is no 1-qubit gate"
+                    )
+                if (gate in ROTATION_GATES) != (kind is not None):
+                    raise ValueError(
+                        f"ansatz {self.name!r}: {where} gate {gate} needs slot kind "
+                        f"{'theta or data' if gate in ROTATION_GATES else 'None'}, got {kind!r}"
+                    )
+                if kind not in (None, "theta", "data"):
+                    raise ValueError(f"ansatz {self.name!r}: unknown slot kind {kind!r}")
+        kinds = [k for _, k in self.layer]
+        if kinds.count("data") != 1 or kinds.count("theta") < 1:
+            raise ValueError(
+                f"ansatz {self.name!r}: a layer needs exactly one 'data' and at least one "
+                f"'theta' rotation, got {self.layer}"
+            )
+        final = [k for _, k in self.final]
+        if "data" in final or final.count("theta") not in (0, self.width):
+            raise ValueError(
+                f"ansatz {self.name!r}: the final block needs no 'data' gate and 0 or "
+                f"{self.width} 'theta' gates, got {self.final}"
+            )
+
+    @property
+    def width(self) -> int:
+        """θ slots per layer (θ's columns)."""
+        return sum(k == "theta" for _, k in self.layer)
+
+    @property
+    def extra_rows(self) -> int:
+        """θ rows beyond one per layer: 1 if the final block has angles, else 0."""
+        return int(any(k == "theta" for _, k in self.final))
+
+    @property
+    def theta_ndim(self) -> int:
+        """Trailing dimensions of θ: 2 for ``(rows, k)``, 1 for ``(rows,)``."""
+        return 2 if self.width > 1 else 1
+
+    def theta_shape(self, reps: int) -> tuple[int, ...]:
+        """Trailing shape of θ for ``reps`` re-uploadings."""
+        rows = check_reps(reps) + self.extra_rows
+        return (rows, self.width) if self.width > 1 else (rows,)
+
+    def theta_pattern(self) -> str:
+        """θ's shape in words, e.g. ``"(..., r+1, 2)"`` (for messages)."""
+        rows = "r+1" if self.extra_rows else "r"
+        return f"(..., {rows}, {self.width})" if self.width > 1 else f"(..., {rows})"
+
+    def reps_of(self, shape: tuple[int, ...] | torch.Size) -> int:
+        """The re-uploading count r of a θ of this ``shape`` (may be < 1 for a bad θ)."""
+        return shape[-self.theta_ndim] - self.extra_rows
+
+    def gates(self, reps: int) -> tuple[tuple[GateName, SlotKind | None, int], ...]:
+        """Every gate after ``H`` as ``(gate, kind, index)``: for ``"theta"`` the index into
+        θ flattened over its trailing dims, for ``"data"`` the layer, else 0."""
+        out: list[tuple[GateName, SlotKind | None, int]] = []
+        for row, block in [*((l, self.layer) for l in range(reps)), (reps, self.final)]:
+            col = 0
+            for gate, kind in block:
+                if kind == "theta":
+                    out.append((gate, kind, row * self.width + col))
+                    col += 1
+                else:
+                    out.append((gate, kind, row if kind == "data" else 0))
+        return tuple(out)
+
+
+_ANSATZE: dict[str, AnsatzDef] = {}
+
+
+def register_ansatz(ansatz: AnsatzDef, *, replace: bool = False) -> AnsatzDef:
+    """Add an ansatz to the table (every executor, layer and export then knows it).
+
+    Raises:
+        TypeError: not an :class:`AnsatzDef`.
+        ValueError: the name is taken (unless ``replace``).
+
+    >>> register_ansatz(get_ansatz("rpz"))
+    Traceback (most recent call last):
+    ...
+    ValueError: an ansatz named 'rpz' is already registered
+    """
+    if not isinstance(ansatz, AnsatzDef):
+        raise TypeError(f"ansatz must be an AnsatzDef, got {type(ansatz).__name__}")
+    if ansatz.name in _ANSATZE and not replace:
+        raise ValueError(f"an ansatz named {ansatz.name!r} is already registered")
+    _ANSATZE[ansatz.name] = ansatz
+    daruan_circuit.cache_clear()
+    return ansatz
+
+
+def ansatz_names() -> tuple[str, ...]:
+    """Names of the registered ansätze, in registration order."""
+    return tuple(_ANSATZE)
+
+
+def get_ansatz(name: object) -> AnsatzDef:
+    """The table entry of ansatz ``name``; ``ValueError`` naming the allowed ones otherwise."""
+    entry = _ANSATZE.get(name) if isinstance(name, str) else None
+    if entry is None:
+        hint = suggest(name, _ANSATZE) if isinstance(name, str) else ""
+        raise ValueError(f"unknown ansatz {name!r}{hint}; allowed: {', '.join(_ANSATZE)}")
+    return entry
+
+
+def check_ansatz(ansatz: object) -> str:
+    """Return ``ansatz`` if it names a registered DARUAN ansatz, else raise ``ValueError``."""
+    return get_ansatz(ansatz).name
 
 
 def check_reps(reps: object) -> int:
     """Return ``reps`` if it is an int >= 1, else raise ``TypeError``/``ValueError``."""
-    if isinstance(reps, bool) or not isinstance(reps, int):
-        raise TypeError(f"reps must be an int >= 1, got {reps!r}")
-    if reps < 1:
-        raise ValueError(f"reps must be >= 1, got {reps}")
-    return reps
+    return check_int("reps", reps, minimum=1)
 
 
-def theta_shape(ansatz: Ansatz, reps: int) -> tuple[int, ...]:
+def theta_shape(ansatz: str, reps: int) -> tuple[int, ...]:
     """Trailing shape of θ for one DARUAN: (r+1, 2) for pz, (r+1,) for rpz, (r,) for real."""
-    check_ansatz(ansatz)
-    check_reps(reps)
-    if ansatz == "pz":
-        return (reps + 1, 2)
-    if ansatz == "rpz":
-        return (reps + 1,)
-    return (reps,)
+    return get_ansatz(ansatz).theta_shape(reps)
 
 
 @lru_cache(maxsize=64)
-def daruan_circuit(ansatz: Ansatz, reps: int) -> Circuit:
+def daruan_circuit(ansatz: str, reps: int) -> Circuit:
     """The DARUAN gate list on one wire, slots numbered in gate order.
 
     Args:
-        ansatz: ``"pz"``, ``"rpz"`` or ``"real"``.
+        ansatz: a registered ansatz name (``"pz"``, ``"rpz"``, ``"real"``, ...).
         reps: number of data re-uploadings r (>= 1).
 
     Returns:
         A :class:`Circuit` with readout ``(0,)``; its slot names are ``theta[l,k]``,
         ``theta[l]`` and ``z[l]`` (the encoded input ``w_l·x + b_l``).
+
+    >>> daruan_circuit("pz", 1).slot_names
+    ('theta[0,0]', 'theta[0,1]', 'z[0]', 'theta[1,0]', 'theta[1,1]')
     """
-    check_ansatz(ansatz)
+    spec = get_ansatz(ansatz)
     check_reps(reps)
     ops: list[Op] = [Op("H", (0,))]
     names: list[str] = []
-
-    def rot(gate: Literal["RX", "RY", "RZ"], name: str) -> None:
+    for gate, kind, index in spec.gates(reps):
+        if kind is None:
+            ops.append(Op(gate, (0,)))
+            continue
         ops.append(Op(gate, (0,), len(names)))
-        names.append(name)
-
-    for layer in range(reps):
-        if ansatz == "pz":
-            rot("RZ", f"theta[{layer},0]")
-            rot("RY", f"theta[{layer},1]")
-            rot("RZ", f"z[{layer}]")
-        elif ansatz == "rpz":
-            rot("RY", f"theta[{layer}]")
-            rot("RZ", f"z[{layer}]")
+        if kind == "data":
+            names.append(f"z[{index}]")
+        elif spec.width > 1:
+            names.append(f"theta[{index // spec.width},{index % spec.width}]")
         else:
-            ops.append(Op("X", (0,)))
-            rot("RY", f"theta[{layer}]")
-            ops.append(Op("Z", (0,)))
-            rot("RY", f"z[{layer}]")
-    if ansatz == "pz":
-        rot("RZ", f"theta[{reps},0]")
-        rot("RY", f"theta[{reps},1]")
-    elif ansatz == "rpz":
-        rot("RY", f"theta[{reps}]")
+            names.append(f"theta[{index}]")
     return Circuit(1, tuple(ops), tuple(names), (0,))
 
 
-def daruan_angles(z: torch.Tensor, theta: torch.Tensor, ansatz: Ansatz) -> torch.Tensor:
+@lru_cache(maxsize=64)
+def _slot_sources(ansatz: str, reps: int) -> tuple[int, ...]:
+    """Per slot, its column in ``cat(θ flat (n_θ), z (r))``."""
+    spec = get_ansatz(ansatz)
+    n_theta = (reps + spec.extra_rows) * spec.width
+    return tuple(
+        index if kind == "theta" else n_theta + index
+        for _, kind, index in spec.gates(reps)
+        if kind is not None
+    )
+
+
+def daruan_angles(z: torch.Tensor, theta: torch.Tensor, ansatz: str) -> torch.Tensor:
     """Slot angles of :func:`daruan_circuit` in slot order.
 
     Args:
@@ -125,18 +270,21 @@ def daruan_angles(z: torch.Tensor, theta: torch.Tensor, ansatz: Ansatz) -> torch
     >>> a.tolist()
     [0.0, 1.0, 0.0, 2.0, 3.0]
     """
-    reps = z.shape[-1]
-    if ansatz == "pz":
-        lead = torch.broadcast_shapes(z.shape[:-1], theta.shape[:-2])
-        th = theta.expand(*lead, reps + 1, 2)
-        zz = z.expand(*lead, reps)
-        body = torch.cat([th[..., :reps, :], zz.unsqueeze(-1)], dim=-1)  # (..., r, 3)
-        body = body.reshape(*lead, 3 * reps)  # (..., 3r) in gate order
-        return torch.cat([body, th[..., reps, :]], dim=-1)  # (..., 3r + 2)
-    lead = torch.broadcast_shapes(z.shape[:-1], theta.shape[:-1])
-    zz = z.expand(*lead, reps)
-    th = theta.expand(*lead, theta.shape[-1])
-    body = torch.stack([th[..., :reps], zz], dim=-1).reshape(*lead, 2 * reps)  # (..., 2r)
-    if ansatz == "rpz":
-        return torch.cat([body, th[..., reps:]], dim=-1)  # (..., 2r + 1)
-    return body
+    spec = get_ansatz(ansatz)
+    reps, nd = z.shape[-1], spec.theta_ndim
+    lead = torch.broadcast_shapes(z.shape[:-1], theta.shape[:-nd])
+    th = theta.expand(*lead, *theta.shape[-nd:]).reshape(*lead, -1)  # (..., n_θ) row-major
+    source = torch.cat([th, z.expand(*lead, reps)], dim=-1)  # (..., n_θ + r)
+    index = torch.tensor(_slot_sources(spec.name, reps), device=source.device)
+    return source.index_select(-1, index)  # (..., n_slots) in gate order
+
+
+register_ansatz(
+    AnsatzDef(
+        "pz",
+        (("RZ", "theta"), ("RY", "theta"), ("RZ", "data")),
+        (("RZ", "theta"), ("RY", "theta")),
+    )
+)
+register_ansatz(AnsatzDef("rpz", (("RY", "theta"), ("RZ", "data")), (("RY", "theta"),)))
+register_ansatz(AnsatzDef("real", (("X", None), ("RY", "theta"), ("Z", None), ("RY", "data"))))

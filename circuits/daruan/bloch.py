@@ -1,4 +1,4 @@
-"""The ``statevector`` executor of DARUAN: closed-form SU(2) products in their Bloch form.
+"""The ``bloch`` executor of DARUAN: closed-form SU(2) products in their Bloch form.
 
 A single-qubit pure state ``|ψ⟩`` is fully described (up to a global phase, which no
 expectation sees) by its Bloch vector ``(⟨X⟩, ⟨Y⟩, ⟨Z⟩)``, and an SU(2) gate acts on it as the
@@ -11,8 +11,10 @@ SO(3) rotation of its adjoint representation:
 
 So the whole circuit is a handful of real multiply-adds per gate on three real tensors — the
 same numbers as the 2x2 complex matrix products, with fewer operations and no complex
-arithmetic. Consecutive ``RZ`` gates merge (``RZ(z_l)`` followed by ``RZ(θ_l+1,0)`` is
-``RZ(z_l + θ_l+1,0)``), and the last ``RY`` only needs the Z component.
+arithmetic. The schedule is derived from the ansatz table
+(:mod:`qmem.circuits.daruan.ansatz`): a data rotation followed by a trainable rotation about
+the same axis merges into one (``RZ(z_l)`` then ``RZ(θ_l+1,0)`` is ``RZ(z_l + θ_l+1,0)``) when
+every layer allows it. Ansätze with gates outside ``RZ, RY, X, Z`` are not supported here.
 
 The readout ``"z"`` is the exact ``⟨Z⟩``; ``"abs"`` is ``qkan``'s ``|α| - |β|`` which, for a
 pure qubit state with ``|α|² = (1 + ⟨Z⟩)/2``, equals ``(√(1+⟨Z⟩) - √(1-⟨Z⟩))/√2`` — a
@@ -31,16 +33,30 @@ deterministic function of ``⟨Z⟩``, not itself a quantum expectation.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
 
 import torch
 
-from .bloch_engine import BlochGate, bloch_run
-from .daruan_def import Ansatz
+from ..emulation.bloch import BlochGate, bloch_run
+from ..executors import CircuitKind, register_executor
+from .ansatz import get_ansatz
 
-__all__ = ["Readout", "apply_readout", "bloch_expval"]
+__all__ = [
+    "BlochExecutor",
+    "BlochSchedule",
+    "Readout",
+    "apply_readout",
+    "bloch_expval",
+    "bloch_schedule",
+    "bloch_supports",
+]
 
 Readout = Literal["z", "abs"]
+
+_BLOCH_GATES = {"RZ": "rz", "RY": "ry", "X": "x", "Z": "z"}
 
 
 def apply_readout(expval_z: torch.Tensor, readout: Readout) -> torch.Tensor:
@@ -54,34 +70,85 @@ def apply_readout(expval_z: torch.Tensor, readout: Readout) -> torch.Tensor:
     return (plus - minus) * (1.0 / math.sqrt(2.0))
 
 
-def _schedule(ansatz: Ansatz, reps: int) -> tuple[BlochGate, ...]:
-    """Gates after H: ``f`` indexes :func:`_fixed_angles`, ``d`` the encoded layers."""
+def bloch_supports(ansatz: str) -> bool:
+    """Whether the Bloch engine runs ``ansatz`` (its gates are among RZ, RY, X, Z).
+
+    >>> bloch_supports("pz")
+    True
+    """
+    spec = get_ansatz(ansatz)
+    return all(gate in _BLOCH_GATES for gate, _ in (*spec.layer, *spec.final))
+
+
+@dataclass(frozen=True)
+class BlochSchedule:
+    """The Bloch-engine program of one ansatz at ``reps`` re-uploadings.
+
+    Attributes:
+        gates: ``(kind, source, index)`` after ``H``, as :func:`bloch_run` reads them
+            (``"f"`` indexes ``fixed``, ``"d"`` the layer).
+        fixed: per ``"f"`` gate, its column of θ flattened over its trailing dims.
+        offsets: per layer, the θ column merged into its data rotation, or None.
+    """
+
+    gates: tuple[BlochGate, ...]
+    fixed: tuple[int, ...]
+    offsets: tuple[int, ...] | None
+
+
+@lru_cache(maxsize=64)
+def bloch_schedule(ansatz: str, reps: int) -> BlochSchedule:
+    """The :class:`BlochSchedule` derived from the ansatz table.
+
+    >>> s = bloch_schedule("pz", 1)
+    >>> s.gates, s.fixed, s.offsets
+    ((('rz', 'f', 0), ('ry', 'f', 1), ('rz', 'd', 0), ('ry', 'f', 2)), (0, 1, 3), (2,))
+    """
+    spec = get_ansatz(ansatz)
+    if not bloch_supports(ansatz):
+        raise ValueError(f"ansatz {ansatz!r} has gates the Bloch engine does not run")
+    seq = spec.gates(reps)
+    # merge each data rotation with a same-axis θ rotation right after it, if all layers can
+    merge = all(
+        k + 1 < len(seq) and seq[k + 1][1] == "theta" and seq[k + 1][0] == gate
+        for k, (gate, kind, _) in enumerate(seq)
+        if kind == "data"
+    )
     gates: list[BlochGate] = []
-    if ansatz == "pz":  # RZ(θ_0,0) RY(θ_0,1), then per layer RZ(z_l + θ_l+1,0) RY(θ_l+1,1)
-        gates += [("rz", "f", 0), ("ry", "f", 1)]
-        for layer in range(reps):
-            gates += [("rz", "d", layer), ("ry", "f", layer + 2)]
-    elif ansatz == "rpz":  # RY(θ_0), then per layer RZ(z_l) RY(θ_l+1)
-        gates.append(("ry", "f", 0))
-        for layer in range(reps):
-            gates += [("rz", "d", layer), ("ry", "f", layer + 1)]
-    else:  # real: per layer X RY(θ_l) Z RY(z_l)
-        for layer in range(reps):
-            gates += [("x", None, 0), ("ry", "f", layer), ("z", None, 0), ("ry", "d", layer)]
-    return tuple(gates)
+    fixed: list[int] = []
+    offsets: list[int] = []
+    skip = False
+    for k, (gate, kind, index) in enumerate(seq):
+        if skip:
+            skip = False
+            continue
+        name = _BLOCH_GATES[gate]
+        if kind is None:
+            gates.append((name, None, 0))  # type: ignore[arg-type]
+        elif kind == "theta":
+            gates.append((name, "f", len(fixed)))  # type: ignore[arg-type]
+            fixed.append(index)
+        else:
+            gates.append((name, "d", index))  # type: ignore[arg-type]
+            if merge:
+                offsets.append(seq[k + 1][2])
+                skip = True
+    return BlochSchedule(tuple(gates), tuple(fixed), tuple(offsets) if merge else None)
 
 
-def _fixed_angles(ansatz: Ansatz, theta: torch.Tensor) -> torch.Tensor:
-    """The batch-independent angles in the order :func:`_schedule` reads them."""
-    if ansatz == "pz":  # θ_0,0 then θ_l,1 for l = 0..r: (r+2, ...)
-        return torch.cat([theta[..., :1, 0], theta[..., 1]], dim=-1).movedim(-1, 0).contiguous()
-    return theta.movedim(-1, 0).contiguous()  # (r+1, ...) for rpz, (r, ...) for real
+def _columns(theta: torch.Tensor, nd: int, cols: tuple[int, ...]) -> torch.Tensor:
+    """θ's columns ``cols`` (of θ flattened over its ``nd`` trailing dims), first: (c, ...)."""
+    flat = theta.flatten(-nd) if nd > 1 else theta  # (..., n_θ)
+    if cols == tuple(range(flat.shape[-1])):
+        return flat.movedim(-1, 0).contiguous()
+    index = torch.tensor(cols, device=theta.device)
+    return flat.index_select(-1, index).movedim(-1, 0).contiguous()  # (c, ...)
 
 
 def bloch_expval(
     x: torch.Tensor,
     theta: torch.Tensor,
-    ansatz: Ansatz,
+    ansatz: str,
     *,
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
@@ -90,13 +157,14 @@ def bloch_expval(
     """Exact DARUAN output (no validation; see ``qmem.circuits.daruan``).
 
     The encoded inputs of all layers, ``z_l = w_l·x + b_l``, are formed at once as one
-    (r, ...) tensor, merged with the ``RZ(θ_l+1,0)`` that follows each in ``pz``; the gates
-    then run on :func:`~qmem.circuits.bloch_engine.bloch_run` (hand-written adjoint backward).
+    (r, ...) tensor, merged with the θ rotation that follows each where the schedule merges
+    them; the gates then run on :func:`~qmem.circuits.emulation.bloch.bloch_run`
+    (hand-written adjoint backward).
 
     Args:
         x: inputs, shape (...), broadcast against the parameters' leading dims.
-        theta: angles, shape (..., r+1, 2) for pz, (..., r+1) for rpz, (..., r) for real.
-        ansatz: ``"pz"``, ``"rpz"`` or ``"real"``.
+        theta: angles, shape (..., *theta_shape(ansatz, r)).
+        ansatz: a registered ansatz the Bloch engine runs.
         w: pre-activation weights (..., r) or None (w = 1).
         b: pre-activation biases (..., r) or None (b = 0).
         readout: ``"z"`` (exact ⟨Z⟩) or ``"abs"`` (|α| - |β|).
@@ -104,18 +172,18 @@ def bloch_expval(
     Returns:
         φ, shape: the broadcast of ``x.shape`` and the parameters' leading dims.
     """
-    if ansatz == "pz":
-        reps = theta.shape[-2] - 1
-        merged = theta[..., 1:, 0]  # RZ(θ_l+1,0) merges with the data RZ before it
-        offset = merged if b is None else b + merged  # (..., r)
-    else:
-        reps = theta.shape[-1] - (ansatz == "rpz")
-        offset = b
-    fixed = _fixed_angles(ansatz, theta)
-    gates = _schedule(ansatz, reps)
+    spec = get_ansatz(ansatz)
+    nd = spec.theta_ndim
+    reps = spec.reps_of(theta.shape)
+    plan = bloch_schedule(spec.name, reps)
+    offset = b
+    if plan.offsets is not None:  # θ merged into the data rotation before it: (..., r)
+        merged = _columns(theta, nd, plan.offsets).movedim(0, -1)
+        offset = merged if b is None else b + merged
+    fixed = _columns(theta, nd, plan.fixed)  # (n_fixed, ...)
     if w is None:  # every layer encodes x itself: its trig is shared by all layers
         data = None if offset is None else offset.movedim(-1, 0).contiguous()  # (r, ...)
-        out = bloch_run(gates, fixed, data, x)
+        out = bloch_run(plan.gates, fixed, data, x)
     else:  # z_l = w_l x + offset_l, all layers at once, layer axis first
         ndim = max(x.dim(), w.dim() - 1)
         w_first = w.movedim(-1, 0).reshape(reps, *([1] * (ndim + 1 - w.dim())), *w.shape[:-1])
@@ -124,5 +192,25 @@ def bloch_expval(
             data = data + offset.movedim(-1, 0).reshape(
                 reps, *([1] * (ndim + 1 - offset.dim())), *offset.shape[:-1]
             )
-        out = bloch_run(gates, fixed, data)
+        out = bloch_run(plan.gates, fixed, data)
     return apply_readout(out, readout)
+
+
+class BlochExecutor:
+    """``"bloch"``: DARUAN on the closed-form Bloch engine (any w, b, readout)."""
+
+    name = "bloch"
+    kinds: tuple[CircuitKind, ...] = ("daruan",)
+    options: tuple[str, ...] = ()
+
+    def unsupported(self, job: Any) -> str | None:
+        if not bloch_supports(job.ansatz):
+            return f"runs only ansätze of RZ, RY, X, Z gates, not {job.ansatz!r}"
+        return None
+
+    def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
+        out = bloch_expval(job.x, job.theta, job.ansatz, w=job.w, b=job.b)
+        return out.unsqueeze(-1)  # (..., 1): ⟨Z⟩ on the one readout wire
+
+
+register_executor(BlochExecutor())

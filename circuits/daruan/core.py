@@ -1,64 +1,73 @@
 """The public functional core of DARUAN: ``qmem.circuits.daruan``.
 
 One function evaluates the activation φ(x) = ⟨ψ(x)|Z|ψ(x)⟩ of every DARUAN in a tensor of
-parameters, on any executor:
+parameters, on any executor of the registry (:mod:`qmem.circuits.executors`) that runs
+``"daruan"`` circuits:
 
 - ``"fourier"``: exact trigonometric-polynomial form (needs w = b = None and readout ``"z"``);
-- ``"statevector"``: exact closed-form SU(2) (Bloch) products in torch;
+- ``"bloch"``: exact closed-form SU(2) (Bloch) products in torch;
+- ``"statevector"``: the generic n-qubit torch emulator, on the 1-qubit IR circuit;
 - ``"pennylane"``: a PennyLane QNode on any device by name (``device="lightning.qubit"``);
 - ``"qiskit"``: qiskit-aer directly; ``shots``, ``seed`` and ``noise_model`` options;
-- ``"auto"`` (default): ``"fourier"`` where it applies, else ``"statevector"``.
+- ``"auto"`` (default): ``"fourier"`` where it applies, else ``"bloch"``.
 
 >>> x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
 >>> theta = torch.full((3, 2), 0.4, dtype=torch.float64)           # pz, r = 2
 >>> a = daruan(x, theta, executor="fourier")
->>> b = daruan(x, theta, executor="statevector")
+>>> b = daruan(x, theta, executor="bloch")
 >>> a.shape, bool(torch.allclose(a, b, atol=1e-12))
 (torch.Size([5]), True)
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 
-from .daruan_bloch import Readout, apply_readout, bloch_expval
-from .daruan_def import Ansatz, check_ansatz, daruan_angles, daruan_circuit
-from .daruan_fourier import fourier_coefficients, fourier_eval
+from qmem.validation import check_literal
+
+from ..executors import check_executor_options, resolve_executor
+from ..ir import Circuit
+from .ansatz import daruan_angles, daruan_circuit, get_ansatz
+from .bloch import Readout, apply_readout
 
 __all__ = [
-    "Executor",
+    "DaruanExecutorName",
+    "DaruanJob",
     "all_finite",
     "daruan",
     "encode",
-    "resolve_executor",
     "validate_daruan_inputs",
 ]
 
-Executor = Literal["auto", "fourier", "statevector", "pennylane", "qiskit"]
+DaruanExecutorName = Literal["auto", "fourier", "bloch", "statevector", "pennylane", "qiskit"]
+"""The built-in executor names for DARUAN (see ``executor_names("daruan")`` for all)."""
 
 
-def resolve_executor(
-    executor: object, *, fourier_ok: bool, readout: Readout
-) -> Literal["fourier", "statevector", "pennylane", "qiskit"]:
-    """Resolve ``"auto"`` and reject executors that do not apply to the given setting."""
-    allowed = get_args(Executor)
-    if executor not in allowed:
-        raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(allowed)}")
-    if executor == "auto":
-        return "fourier" if fourier_ok and readout == "z" else "statevector"
-    if executor == "fourier" and not fourier_ok:
-        raise ValueError(
-            "executor 'fourier' needs fixed integer-frequency encoding (w=None, b=None): with "
-            "pre-activation weights the output is no finite Fourier series; use 'statevector'"
-        )
-    if executor == "fourier" and readout != "z":
-        raise ValueError(
-            "executor 'fourier' needs readout 'z': the |α|-|β| readout is no Fourier series; "
-            "use 'statevector'"
-        )
-    return executor  # type: ignore[return-value]
+@dataclass(frozen=True, eq=False)
+class DaruanJob:
+    """One batched DARUAN evaluation, as executors read it (see :class:`~qmem.circuits.
+    executors.Job`): ``x`` (...), ``theta`` (..., *theta_shape), ``w``/``b`` (..., r) or None."""
+
+    x: torch.Tensor
+    theta: torch.Tensor
+    ansatz: str
+    w: torch.Tensor | None
+    b: torch.Tensor | None
+    readout: Readout
+    reps: int
+    kind: Literal["daruan"] = "daruan"
+
+    @property
+    def circuit(self) -> Circuit:
+        """The 1-qubit IR circuit."""
+        return daruan_circuit(self.ansatz, self.reps)
+
+    def angles(self) -> torch.Tensor:
+        """Slot angles, shape (..., n_slots)."""
+        return daruan_angles(encode(self.x, self.reps, self.w, self.b), self.theta, self.ansatz)
 
 
 def all_finite(x: torch.Tensor) -> bool:
@@ -76,15 +85,14 @@ def all_finite(x: torch.Tensor) -> bool:
 def validate_daruan_inputs(
     x: torch.Tensor,
     theta: torch.Tensor,
-    ansatz: Ansatz,
+    ansatz: str,
     w: torch.Tensor | None,
     b: torch.Tensor | None,
     readout: object,
 ) -> int:
     """Check types, shapes and finiteness; return the number of re-uploadings r."""
-    check_ansatz(ansatz)
-    if readout not in get_args(Readout):
-        raise ValueError(f"unknown readout {readout!r}; allowed: {', '.join(get_args(Readout))}")
+    spec = get_ansatz(ansatz)
+    check_literal("readout", readout, Readout)
     for name, t in (("x", x), ("theta", theta), ("w", w), ("b", b)):
         if t is None:
             continue
@@ -92,16 +100,13 @@ def validate_daruan_inputs(
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if not t.is_floating_point():
             raise TypeError(f"{name} must be a floating-point tensor, got dtype {t.dtype}")
-    tail = 2 if ansatz == "pz" else 1
-    if theta.dim() < tail or (ansatz == "pz" and theta.shape[-1] != 2):
-        want = (
-            "(..., r+1, 2)" if ansatz == "pz" else "(..., r+1)" if ansatz == "rpz" else "(..., r)"
-        )
+    nd = spec.theta_ndim
+    if theta.dim() < nd or (nd == 2 and theta.shape[-1] != spec.width):
         raise ValueError(
-            f"theta for ansatz {ansatz!r} must have shape {want}, got {tuple(theta.shape)}"
+            f"theta for ansatz {ansatz!r} must have shape {spec.theta_pattern()}, "
+            f"got {tuple(theta.shape)}"
         )
-    n = theta.shape[-tail]
-    reps = n - 1 if ansatz in ("pz", "rpz") else n
+    reps = spec.reps_of(theta.shape)
     if reps < 1:
         raise ValueError(
             f"theta of shape {tuple(theta.shape)} gives reps = {reps} for ansatz {ansatz!r}; "
@@ -133,11 +138,11 @@ def daruan(
     x: torch.Tensor,
     theta: torch.Tensor,
     *,
-    ansatz: Ansatz = "pz",
+    ansatz: str = "pz",
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
     readout: Readout = "z",
-    executor: Executor = "auto",
+    executor: str = "auto",
     **executor_options: Any,
 ) -> torch.Tensor:
     """Evaluate DARUAN activations φ(x).
@@ -145,40 +150,28 @@ def daruan(
     Args:
         x: inputs, shape (...), broadcast against the parameters' leading dims.
         theta: angles, shape (..., r+1, 2) for ``pz``, (..., r+1) for ``rpz``, (..., r) for
-            ``real``.
-        ansatz: ``"pz"``, ``"rpz"`` or ``"real"`` (gate orders of the ``qkan`` library).
+            ``real`` (in general ``theta_shape(ansatz, r)``).
+        ansatz: a registered ansatz: ``"pz"``, ``"rpz"``, ``"real"`` (``qkan``'s gate orders)
+            or one added with ``register_ansatz``.
         w: pre-activation weights, shape (..., r), or None for w = 1.
         b: pre-activation biases, shape (..., r), or None for b = 0.
         readout: ``"z"`` exact expectation ⟨Z⟩; ``"abs"`` qkan's |α| - |β| (not an expectation).
-        executor: ``"auto"``, ``"fourier"``, ``"statevector"``, ``"pennylane"`` or ``"qiskit"``.
-        **executor_options: passed to the SDK executor (``device``, ``diff_method`` for
+        executor: a name of ``executor_names("daruan")``: ``"auto"``, ``"fourier"``,
+            ``"bloch"``, ``"statevector"``, ``"pennylane"``, ``"qiskit"`` or a registered one.
+        **executor_options: the executor's options (``device``, ``diff_method`` for
             PennyLane; ``shots``, ``seed``, ``noise_model`` for Qiskit, ``shots``/``seed`` for
-            both).
+            both; ``method`` for statevector).
 
     Returns:
         φ, shape: broadcast of ``x.shape``, theta's leading dims and w/b's leading dims.
 
     Raises:
-        ValueError: unknown ansatz/readout/executor, wrong shapes, r < 1, non-finite x,
-            executor options for a torch executor.
-        TypeError: non-tensor or non-floating inputs.
+        ValueError: unknown ansatz/readout/executor, an executor that cannot run this
+            setting, wrong shapes, r < 1, non-finite x, options the executor does not take.
+        TypeError: non-tensor or non-floating inputs, a non-str executor.
     """
     reps = validate_daruan_inputs(x, theta, ansatz, w, b, readout)
-    kind = resolve_executor(executor, fourier_ok=w is None and b is None, readout=readout)
-    if kind in ("fourier", "statevector") and executor_options:
-        raise ValueError(
-            f"executor {kind!r} takes no options, got {sorted(executor_options)}; options are "
-            "for 'pennylane' and 'qiskit'"
-        )
-    if kind == "fourier":
-        return fourier_eval(x, fourier_coefficients(theta, ansatz))
-    if kind == "statevector":
-        return bloch_expval(x, theta, ansatz, w=w, b=b, readout=readout)
-    z = encode(x, reps, w, b)  # (..., r)
-    angles = daruan_angles(z, theta, ansatz)  # (..., n_slots)
-    circuit = daruan_circuit(ansatz, reps)
-    if kind == "pennylane":
-        from .pennylane_backend import expval_z
-    else:
-        from .qiskit_backend import expval_z
-    return apply_readout(expval_z(circuit, angles, **executor_options)[..., 0], readout)
+    options = check_executor_options("daruan", executor, executor_options)
+    job = DaruanJob(x, theta, ansatz, w, b, readout, reps)
+    out = resolve_executor("daruan", executor, job).run(job, options)  # (..., 1)
+    return apply_readout(out[..., 0], readout)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .daruan import encode, validate_daruan_inputs
-from .daruan_def import Ansatz, daruan_angles, daruan_circuit
-from .export import draw, to_qasm3, to_qiskit
-from .ir import Circuit
+from ..export import draw, to_qasm3, to_qiskit
+from ..ir import Circuit
+from .ansatz import daruan_angles, daruan_circuit, get_ansatz
+from .core import encode, validate_daruan_inputs
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -31,7 +31,7 @@ def daruan_bound_angles(
     x: float | torch.Tensor,
     theta: torch.Tensor,
     *,
-    ansatz: Ansatz = "pz",
+    ansatz: str = "pz",
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
 ) -> torch.Tensor:
@@ -39,7 +39,8 @@ def daruan_bound_angles(
 
     Args:
         x: a scalar input.
-        theta: the angles of ONE activation: (r+1, 2) for pz, (r+1,) for rpz, (r,) for real.
+        theta: the angles of ONE activation: (r+1, 2) for pz, (r+1,) for rpz, (r,) for real
+            (in general ``theta_shape(ansatz, r)``).
         ansatz: the ansatz.
         w, b: pre-activations, shape (r,), or None (w = 1, b = 0).
 
@@ -50,7 +51,7 @@ def daruan_bound_angles(
     if xt.dim() != 0:
         raise ValueError(f"x must be a scalar for export, got shape {tuple(xt.shape)}")
     reps = validate_daruan_inputs(xt, theta, ansatz, w, b, "z")
-    lead = theta.shape[: -2 if ansatz == "pz" else -1]
+    lead = theta.shape[: -get_ansatz(ansatz).theta_ndim]
     if lead or any(t is not None and t.dim() != 1 for t in (w, b)):
         raise ValueError("export takes the parameters of one activation (no leading dims)")
     return daruan_angles(encode(xt, reps, w, b), theta, ansatz).detach()
@@ -59,11 +60,11 @@ def daruan_bound_angles(
 def _bound(
     x: float | torch.Tensor,
     theta: torch.Tensor,
-    ansatz: Ansatz,
+    ansatz: str,
     w: torch.Tensor | None,
     b: torch.Tensor | None,
 ) -> tuple[Circuit, torch.Tensor]:
-    reps = theta.shape[-2] - 1 if ansatz == "pz" else theta.shape[-1] - (ansatz == "rpz")
+    reps = get_ansatz(ansatz).reps_of(theta.shape)
     angles = daruan_bound_angles(x, theta, ansatz=ansatz, w=w, b=b)
     return daruan_circuit(ansatz, reps), angles
 
@@ -72,7 +73,7 @@ def daruan_qiskit(
     x: float | torch.Tensor,
     theta: torch.Tensor,
     *,
-    ansatz: Ansatz = "pz",
+    ansatz: str = "pz",
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
 ) -> QuantumCircuit:
@@ -85,7 +86,7 @@ def daruan_qasm3(
     x: float | torch.Tensor,
     theta: torch.Tensor,
     *,
-    ansatz: Ansatz = "pz",
+    ansatz: str = "pz",
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
 ) -> str:
@@ -97,7 +98,7 @@ def daruan_draw(
     x: float | torch.Tensor,
     theta: torch.Tensor,
     *,
-    ansatz: Ansatz = "pz",
+    ansatz: str = "pz",
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
 ) -> str:

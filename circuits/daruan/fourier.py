@@ -1,8 +1,9 @@
 """The ``fourier`` executor of DARUAN: exact trigonometric-polynomial form.
 
-With the integer-frequency encoding ``z_l = x`` (w = 1, b = 0), each data gate ``RZ(x)``
-(or ``RY(x)``) contributes ``e^{±ix/2}`` to the amplitudes, so ``⟨Z⟩`` is a trigonometric
-polynomial of degree r in x (derivation in ``docs/math.md``):
+It runs any ansatz the Bloch engine runs (gates RZ, RY, X, Z; the data rotations RZ or RY)
+with the integer-frequency encoding ``z_l = x`` (w = 1, b = 0) and readout ``"z"``. Each
+data gate ``RZ(x)`` (or ``RY(x)``) contributes ``e^{±ix/2}`` to the amplitudes, so ``⟨Z⟩``
+is a trigonometric polynomial of degree r in x (derivation in ``docs/math.md``):
 
     φ(x) = a_0 + Σ_{k=1..r} (a_k cos kx + b_k sin kx).
 
@@ -15,7 +16,7 @@ once. A QKAN layer is then a cos/sin basis expansion of its inputs and one matmu
 >>> theta[0, 1] = 0.7                                  # pz, r = 1
 >>> coeffs = fourier_coefficients(theta, "pz")         # (a0, a1, b1)
 >>> x = torch.tensor([0.1, 1.2], dtype=torch.float64)
->>> from qmem.circuits.daruan_bloch import bloch_expval
+>>> from qmem.circuits.daruan.bloch import bloch_expval
 >>> torch.allclose(fourier_eval(x, coeffs), bloch_expval(x, theta, "pz"))
 True
 """
@@ -23,14 +24,18 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import torch
 
-from .daruan_bloch import bloch_expval
-from .daruan_def import Ansatz
+from ..executors import CircuitKind, register_executor
+from .ansatz import get_ansatz
+from .bloch import bloch_expval, bloch_supports
 
 __all__ = [
+    "FourierExecutor",
     "dft_matrix",
     "fourier_basis",
     "fourier_coefficients",
@@ -104,19 +109,20 @@ def dft_matrix(reps: int, *, dtype: torch.dtype, device: torch.device) -> torch.
     return _cached("dft", reps, dtype, device)
 
 
-def fourier_coefficients(theta: torch.Tensor, ansatz: Ansatz) -> torch.Tensor:
+def fourier_coefficients(theta: torch.Tensor, ansatz: str) -> torch.Tensor:
     """Fourier coefficients of φ for every DARUAN in ``theta`` (w = 1, b = 0).
 
     Args:
-        theta: angles, shape (..., r+1, 2) for pz, (..., r+1) for rpz, (..., r) for real.
-        ansatz: ``"pz"``, ``"rpz"`` or ``"real"``.
+        theta: angles, shape (..., *theta_shape(ansatz, r)).
+        ansatz: a registered ansatz the Bloch engine runs.
 
     Returns:
         Coefficients (a0, a1..ar, b1..br), shape (..., 2r+1); differentiable in θ.
     """
-    reps = theta.shape[-2] - 1 if ansatz == "pz" else theta.shape[-1] - (ansatz == "rpz")
+    spec = get_ansatz(ansatz)
+    reps = spec.reps_of(theta.shape)
     grid = sample_grid(reps, dtype=theta.dtype, device=theta.device)
-    lead = theta.shape[:-2] if ansatz == "pz" else theta.shape[:-1]
+    lead = theta.shape[: -spec.theta_ndim]
     th = theta.unsqueeze(len(lead))  # (..., 1, *theta_tail): broadcast over the grid
     samples = bloch_expval(grid, th, ansatz)  # (..., P): every layer encodes x_j
     return samples @ dft_matrix(reps, dtype=theta.dtype, device=theta.device)
@@ -133,3 +139,30 @@ def fourier_eval(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
     """Evaluate φ(x) from coefficients; ``x`` (...) broadcasts with ``coeffs`` (..., 2r+1)."""
     reps = (coeffs.shape[-1] - 1) // 2
     return (fourier_basis(x, reps) * coeffs).sum(-1)
+
+
+class FourierExecutor:
+    """``"fourier"``: DARUAN as its exact Fourier series (w = b = None, readout ``"z"``)."""
+
+    name = "fourier"
+    kinds: tuple[CircuitKind, ...] = ("daruan",)
+    options: tuple[str, ...] = ()
+
+    def unsupported(self, job: Any) -> str | None:
+        if job.w is not None or job.b is not None:
+            return (
+                "needs fixed integer-frequency encoding (w=None, b=None): with pre-activation "
+                "weights the output is no finite Fourier series; use 'bloch'"
+            )
+        if job.readout != "z":
+            return "needs readout 'z': the |α|-|β| readout is no Fourier series; use 'bloch'"
+        if not bloch_supports(job.ansatz):
+            return f"runs only ansätze of RZ, RY, X, Z gates, not {job.ansatz!r}"
+        return None
+
+    def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
+        coeffs = fourier_coefficients(job.theta, job.ansatz)  # (..., 2r+1)
+        return fourier_eval(job.x, coeffs).unsqueeze(-1)  # (..., 1)
+
+
+register_executor(FourierExecutor())

@@ -29,28 +29,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .daruan import Executor, all_finite, daruan, resolve_executor
-from .daruan_bloch import Readout
-from .daruan_def import Ansatz, check_ansatz, check_reps, theta_shape
-from .daruan_fourier import fourier_coefficients, harmonics
-from .seeding import as_generator
+from qmem.validation import check_bool, check_literal, check_positive_int, make_generator
+
+from ..executors import check_executor, check_executor_options, resolve_executor
+from .ansatz import check_ansatz, check_reps, theta_shape
+from .bloch import Readout
+from .core import DaruanJob, all_finite, daruan
+from .fourier import fourier_coefficients, harmonics
 
 __all__ = ["BaseActivation", "QKANLayer", "ThetaInit"]
 
 BaseActivation = Literal["silu", "none"]
 ThetaInit = Literal["xavier", "normal", "zeros"]
-
-
-def _check_literal(name: str, value: object, options: Any) -> None:
-    allowed = get_args(options)
-    if value not in allowed:
-        raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(map(str, allowed))}")
 
 
 class QKANLayer(nn.Module):
@@ -67,12 +63,17 @@ class QKANLayer(nn.Module):
         base_activation: ``"silu"`` adds ``Σ_i bw_ji·SiLU(x_i)`` (bw trainable, init 0.5);
             ``"none"`` omits it.
         readout: ``"z"`` exact ⟨Z⟩, or ``"abs"`` for qkan's |α| - |β|.
-        executor: ``"auto"`` (fourier where it applies, else statevector), ``"fourier"``,
-            ``"statevector"``, ``"pennylane"`` or ``"qiskit"``; may be changed after training.
-        executor_options: options of the SDK executors (device, shots, seed, noise_model).
+        executor: a name of ``executor_names("daruan")``: ``"auto"`` (fourier where it
+            applies, else bloch), ``"fourier"``, ``"bloch"``, ``"statevector"``,
+            ``"pennylane"``, ``"qiskit"``; may be changed after training (a validating
+            property; assigning it clears the options).
+        executor_options: the executor's options (device, shots, seed, noise_model, ...),
+            checked against the keys it declares.
         theta_init: ``"xavier"`` (Xavier-normal as qkan; circuits start near the identity),
             ``"normal"`` (N(0, 1)) or ``"zeros"``.
-        seed: int or ``torch.Generator`` for the initialisation; None uses torch's default RNG.
+        seed: int seed for the initialisation (a ``torch.Generator`` is accepted too).
+        generator: a ``torch.Generator`` instead of ``seed`` (not both); with neither, one
+            seed is drawn from torch's default generator (so ``torch.manual_seed`` applies).
         dtype: parameter dtype (default: torch's default dtype).
         device: parameter device.
 
@@ -85,42 +86,48 @@ class QKANLayer(nn.Module):
         in_features: int,
         out_features: int,
         reps: int = 3,
-        ansatz: Ansatz = "pz",
+        ansatz: str = "pz",
         *,
         preact_trainable: bool = False,
         postact_weight_trainable: bool = False,
         postact_bias_trainable: bool = False,
         base_activation: BaseActivation = "silu",
         readout: Readout = "z",
-        executor: Executor = "auto",
+        executor: str = "auto",
         executor_options: Mapping[str, Any] | None = None,
         theta_init: ThetaInit = "xavier",
         seed: int | torch.Generator | None = None,
+        generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         device: torch.device | str | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        check_positive_int("in_features", in_features)
+        check_positive_int("out_features", out_features)
         check_reps(reps)
         check_ansatz(ansatz)
-        _check_literal("base_activation", base_activation, BaseActivation)
-        _check_literal("readout", readout, Readout)
-        _check_literal("theta_init", theta_init, ThetaInit)
-        _check_literal("executor", executor, Executor)
+        for name, flag in (
+            ("preact_trainable", preact_trainable),
+            ("postact_weight_trainable", postact_weight_trainable),
+            ("postact_bias_trainable", postact_bias_trainable),
+        ):
+            check_bool(name, flag)
+        check_literal("base_activation", base_activation, BaseActivation)
+        check_literal("readout", readout, Readout)
+        check_literal("theta_init", theta_init, ThetaInit)
         self.in_features = in_features
         self.out_features = out_features
         self.reps = reps
-        self.ansatz: Ansatz = ansatz
+        self.ansatz: str = ansatz
         self.preact_trainable = preact_trainable
         self.base_activation: BaseActivation = base_activation
         self.readout: Readout = readout
-        self.executor: Executor = executor
-        self.executor_options: dict[str, Any] = dict(executor_options or {})
+        self._executor = "auto"
+        self._options: dict[str, Any] = {}
+        self.set_executor(executor, **dict(executor_options or {}))
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
         self._prepared = False
-        gen = as_generator(seed)
+        gen = make_generator(seed, generator)
         kw = {"dtype": dtype or torch.get_default_dtype()}
         edges = (out_features, in_features)
         shape = (*edges, *theta_shape(ansatz, reps))
@@ -151,13 +158,59 @@ class QKANLayer(nn.Module):
         else:
             self.register_parameter("base_weight", None)
 
+    # ------------------------------------------------------------------ executor
+    @property
+    def executor(self) -> str:
+        """The executor name; assigning one (checked) switches to it with no options."""
+        return self._executor
+
+    @executor.setter
+    def executor(self, name: str) -> None:
+        self.set_executor(name)
+
+    @property
+    def executor_options(self) -> dict[str, Any]:
+        """A copy of the executor options; assigning checks them against the executor."""
+        return dict(self._options)
+
+    @executor_options.setter
+    def executor_options(self, options: Mapping[str, Any] | None) -> None:
+        self._options = check_executor_options("daruan", self._executor, dict(options or {}))
+
+    def set_executor(self, name: str, **options: Any) -> None:
+        """Switch executor and its options (e.g. ``"qiskit", shots=4096, seed=1``).
+
+        Raises:
+            TypeError: ``name`` is not a str.
+            ValueError: unknown executor, one that cannot run this layer, or an option it
+                does not take.
+        """
+        check_executor("daruan", name)
+        self._options = check_executor_options("daruan", name, options)
+        self._executor = name
+
+    def _job(self) -> DaruanJob:
+        """A job with this layer's parameters (for executor resolution)."""
+        return DaruanJob(
+            self.theta.new_zeros(()),
+            self.theta,
+            self.ansatz,
+            self.preact_weight,
+            self.preact_bias,
+            self.readout,
+            self.reps,
+        )
+
+    def _kind(self) -> str:
+        return resolve_executor("daruan", self._executor, self._job()).name
+
     # ------------------------------------------------------------------ accounting
     @staticmethod
     def count_formula(
         in_features: int,
         out_features: int,
         reps: int = 3,
-        ansatz: Ansatz = "pz",
+        ansatz: str = "pz",
         *,
         preact_trainable: bool = False,
         postact_weight_trainable: bool = False,
@@ -213,9 +266,7 @@ class QKANLayer(nn.Module):
             )
         lead = x.shape[:-1]
         flat = x.reshape(-1, self.in_features)  # (N, I)
-        kind = resolve_executor(
-            self.executor, fourier_ok=self.preact_weight is None, readout=self.readout
-        )
+        kind = self._kind()
         if kind == "fourier":
             y = self._forward_fourier(flat)
         else:
@@ -253,9 +304,7 @@ class QKANLayer(nn.Module):
         caller checks its sequence once). Use through ``qmem.classical.prepared(module)``,
         which releases even on error.
         """
-        kind = resolve_executor(
-            self.executor, fourier_ok=self.preact_weight is None, readout=self.readout
-        )
+        kind = self._kind()
         self._cache = self._fourier_weights() if kind == "fourier" else None
         self._prepared = True
 
@@ -265,7 +314,7 @@ class QKANLayer(nn.Module):
         self._prepared = False
 
     def _forward_edges(self, x: torch.Tensor, kind: str) -> torch.Tensor:
-        options = self.executor_options if kind in ("pennylane", "qiskit") else {}
+        options = self._options if self._executor == kind else {}
         phi = daruan(
             x.unsqueeze(1),  # (N, 1, I): broadcast over the O outputs
             self.theta,
@@ -273,7 +322,7 @@ class QKANLayer(nn.Module):
             w=self.preact_weight,
             b=self.preact_bias,
             readout=self.readout,
-            executor=kind,  # type: ignore[arg-type]
+            executor=kind,
             **options,
         )  # (N, O, I)
         if self.postact_bias is not None:
@@ -297,9 +346,12 @@ class QKANLayer(nn.Module):
         refined only with trainable pre-activations.
 
         Raises:
-            ValueError: ``new_reps <= reps``, or ``real`` without trainable pre-activations.
+            ValueError: ``new_reps <= reps``, ``real`` without trainable pre-activations, or
+                a registered ansatz other than the three built-in ones.
         """
         check_reps(new_reps)
+        if self.ansatz not in ("pz", "rpz", "real"):
+            raise ValueError(f"refined() knows the ansätze pz, rpz, real, not {self.ansatz!r}")
         if new_reps <= self.reps:
             raise ValueError(f"new_reps must exceed reps={self.reps}, got {new_reps}")
         if self.ansatz == "real" and self.preact_weight is None:

@@ -1,7 +1,12 @@
 """The one-autograd-node dense path of the torch state-vector emulation (hand-written backward).
 
-See the module docstring of :mod:`qmem.circuits.torch_statevector` for the maths. Private to
-``qmem.circuits``.
+See the module docstring of :mod:`qmem.circuits.emulation.statevector` for the maths.
+
+>>> from qmem.circuits.ir import Circuit, Op
+>>> from qmem.circuits.emulation.plan import plan_of
+>>> c = Circuit(2, (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1)), ("x", "w"), (1,))
+>>> fast_expval(plan_of(c), None, torch.tensor([[0.0]]), torch.tensor([0.0]), None, 1)
+tensor([[1.]])
 """
 
 from __future__ import annotations
@@ -14,24 +19,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .statevector_plan import (
-    _COMPLEX,
-    _GATHER_MAX_QUBITS,
-    _bits,
-    _block_tables,
-    _block_unitary,
-    _dense_autograd,
-    _fixed_tensors,
-    _phases,
-    _Plan,
-    _prefix_tables,
-)
+from .dense import block_tables, dense_expval, fixed_tensors, phases, plan_unitary, prefix_tables
+from .plan import COMPLEX, GATHER_MAX_QUBITS, Plan, bits
 
-__all__: list[str] = []
+__all__ = ["fast_expval", "fast_tables", "fast_unitary"]
 
 
-def _fast(
-    plan: _Plan,
+def fast_expval(
+    plan: Plan,
     angle_map: Any,
     x: Tensor,
     shared: Tensor,
@@ -45,7 +40,7 @@ def _fast(
     block = shared if unitary is None else None  # a given unitary carries the block's graph
     jx = grad and x.requires_grad
     jw = grad and block is not None and block.requires_grad
-    t = _fast_tables(plan, k, x.dtype, x.device, jx, jw)
+    t = fast_tables(plan, k, x.dtype, x.device, jx, jw)
     if not t.ok:
         return None
     if jx or jw or (grad and unitary is not None and unitary.requires_grad):
@@ -57,7 +52,7 @@ def _fast(
 
 # ----------------------------------------------------------------------------- fast path
 # The VQC case: the prefix reads only per-sample angles, the block only shared ones (or a
-# given unitary), at most _GATHER_MAX_QUBITS qubits and every wire's run within one chunk.
+# given unitary), at most GATHER_MAX_QUBITS qubits and every wire's run within one chunk.
 # The whole evaluation is then ONE autograd node (_DenseFn; with qmem.circuits.vqc's
 # encoding and weight reshape fused in) with a hand-written backward, instead of autograd's
 # graph of ~60 nodes: at these sizes the cost is the number of tensor ops, not flops.
@@ -95,7 +90,7 @@ def _row_positions(rows_of: np.ndarray, m: int) -> np.ndarray | None:
 
 def _wire_bits(n: int) -> np.ndarray:
     """``(n, 2^n)``: bit of each wire in every basis index."""
-    return np.stack([_bits(n, w) for w in range(n)])
+    return np.stack([bits(n, w) for w in range(n)])
 
 
 def _flat(idx: np.ndarray, device: torch.device) -> Tensor:
@@ -116,9 +111,9 @@ def _factor_columns(n: int, dc: int, jac: bool) -> np.ndarray:
 class _PrefixFast:
     """Fast-path tables of the product state (``jac``: also ``dψ/dθ``)."""
 
-    def __init__(self, plan: _Plan, m: int, dtype: torch.dtype, device: torch.device, jac: bool):
-        rt = _prefix_tables(plan, m, dtype, device)
-        n, cdtype = plan.n, _COMPLEX[dtype]
+    def __init__(self, plan: Plan, m: int, dtype: torch.dtype, device: torch.device, jac: bool):
+        rt = prefix_tables(plan, m, dtype, device)
+        n, cdtype = plan.n, COMPLEX[dtype]
         self.ok = rt.n_chunks == 1
         pos = _row_positions(rt.idx_np[:, :, 0].T // 2, m) if self.ok else None  # (n, dc)
         self.ok = pos is not None
@@ -152,10 +147,10 @@ class _BlockFast:
     """Fast-path tables of the block unitary (``jac``: also what its backward needs)."""
 
     def __init__(
-        self, plan: _Plan, offset: int, m: int, dtype: torch.dtype, device: torch.device, jac: bool
+        self, plan: Plan, offset: int, m: int, dtype: torch.dtype, device: torch.device, jac: bool
     ):
-        rt = _block_tables(plan, m, offset, dtype, device)
-        n, size, n_runs, cdtype = plan.n, 2**plan.n, len(plan.chain), _COMPLEX[dtype]
+        rt = block_tables(plan, m, offset, dtype, device)
+        n, size, n_runs, cdtype = plan.n, 2**plan.n, len(plan.chain), COMPLEX[dtype]
         self.ok = rt.n_chunks == 1
         rows_of = rt.idx_np[..., 0] // 2 if self.ok else None  # (dc, S, n)
         pos = None if rows_of is None else _row_positions(rows_of.transpose(1, 2, 0), m)
@@ -173,25 +168,14 @@ class _BlockFast:
         fext = _derivative_factors(dc)[:j]  # (J, K): derivative factors folded into terms
         terms = rt.terms_np.reshape(n_runs * n, 4, 1, k) * fext  # (S·n, 4, J, K)
         self.terms = torch.as_tensor(terms.reshape(-1, 4 * j, k), dtype=cdtype, device=device)
-        bits = _wire_bits(n)
-        signs = np.ones((n_runs, 1, size))
-        col_bits = []
-        for s, (_, fixed) in enumerate(plan.chain):
-            cols = np.arange(size)
-            if fixed is not None:  # (K F)[:, j] = K[:, perm⁻¹[j]] · sign[perm⁻¹[j]]
-                cols = np.argsort(fixed.perm)
-                signs[s, 0] = fixed.sign[cols]
-            col_bits.append(bits[:, cols])
-        # entry (2·row bit + column bit) of wire w's matrix in layer s, for each (i, j)
-        entry = 2 * bits[None, :, :, None] + np.stack(col_bits)[:, :, None, :]  # (S, n, N, N)
+        entry, signs = plan.kron_tables()  # (S, n, N, N), (S, 1, N) or None
         run_wire = np.arange(n_runs * n).reshape(n_runs, n, 1, 1)  # (S, n, 1, 1)
         table = (run_wire * 4 + entry) * j  # (S, n, N, N) into the flat (S·n, 4, J) matrices
         self.table, self.table_shape = _flat(table, device), (n_runs, n, size, size)
-        signed = any(f is not None and f.signed for _, f in plan.chain)
-        self.signs = torch.as_tensor(signs, dtype=dtype, device=device) if signed else None
+        self.signs = None if signs is None else torch.as_tensor(signs, dtype=dtype, device=device)
         self.perm = self.sign = None
         if plan.trailing is not None:
-            self.perm, self.sign = _fixed_tensors(plan, plan.trailing, cdtype, device)
+            self.perm, self.sign = fixed_tensors(plan, plan.trailing, cdtype, device)
             self.iperm = torch.as_tensor(np.argsort(plan.trailing.perm), device=device)
         if jac:
             self.ptrace = torch.as_tensor(_partial_traces(plan), dtype=cdtype, device=device)
@@ -199,7 +183,7 @@ class _BlockFast:
             self.pos = torch.as_tensor(flat_pos, device=device)
 
 
-def _partial_traces(plan: _Plan) -> np.ndarray:
+def _partial_traces(plan: Plan) -> np.ndarray:
     """``(S, N², n·4)``: for each layer ``s``, the map from ``Z`` ``(N, N)`` to the
     transposed one-wire partial traces ``P_w^T`` (flat ``(n, 2, 2)``) of ``F_s Z F_s^†``,
     ``F_s`` the signed permutation of the CNOT/CZ run before the layer's rotations."""
@@ -215,7 +199,7 @@ def _partial_traces(plan: _Plan) -> np.ndarray:
         for w in range(n):
             bit = 1 << (n - 1 - w)
             same = ((idx[:, None] ^ idx[None, :]) & ~bit) == 0  # equal off wire w
-            a, b = _bits(n, w)[:, None], _bits(n, w)[None, :]
+            a, b = bits(n, w)[:, None], bits(n, w)[None, :]
             col = w * 4 + 2 * b + a  # P_w^T[b, a]
             i, j = np.nonzero(same)
             np.add.at(out[s], (src[i, j], np.broadcast_to(col, same.shape)[i, j]), val[i, j])
@@ -227,9 +211,9 @@ class _FastTables:
     choice of derivatives (built once, cached on the plan)."""
 
     def __init__(
-        self, plan: _Plan, k: int, dtype: torch.dtype, device: torch.device, jx: bool, jw: bool
+        self, plan: Plan, k: int, dtype: torch.dtype, device: torch.device, jx: bool, jw: bool
     ):
-        self.ok = plan.n <= _GATHER_MAX_QUBITS and bool(plan.chain)
+        self.ok = plan.n <= GATHER_MAX_QUBITS and bool(plan.chain)
         if not self.ok:
             return
         self.prefix = _PrefixFast(plan, k, dtype, device, jx)
@@ -274,17 +258,15 @@ class _FastTables:
         return found
 
 
-def _fast_tables(
-    plan: _Plan, k: int, dtype: torch.dtype, device: torch.device, jx: bool, jw: bool
+def fast_tables(
+    plan: Plan, k: int, dtype: torch.dtype, device: torch.device, jx: bool, jw: bool
 ) -> _FastTables:
-    key = ("fast", k, dtype, device, jx, jw)
-    tables = plan._cache.get(key)
-    if tables is None:
-        tables = plan._cache[key] = _FastTables(plan, k, dtype, device, jx, jw)
-    return tables
+    return plan.cached(
+        ("fast", k, dtype, device, jx, jw), lambda: _FastTables(plan, k, dtype, device, jx, jw)
+    )
 
 
-def _fast_unitary(t: _BlockFast, shared: Tensor, jac: bool) -> tuple[Tensor, Any]:
+def _shared_unitary(t: _BlockFast, shared: Tensor, jac: bool) -> tuple[Tensor, Any]:
     """Block unitary ``(2^n, 2^n)`` from the shared angles, and (``jac``) what
     :func:`_fast_unitary_backward` needs."""
     angle = t.half * shared  # (2, m): ±θ/2
@@ -296,7 +278,7 @@ def _fast_unitary(t: _BlockFast, shared: Tensor, jac: bool) -> tuple[Tensor, Any
 
 
 def _unitary_from(t: _BlockFast, coef: Tensor, jac: bool) -> tuple[Tensor, Any]:
-    """:func:`_fast_unitary` from the term coefficients ``(S·n, K, 1)``."""
+    """:func:`_shared_unitary` from the term coefficients ``(S·n, K, 1)``."""
     mats = torch.bmm(t.terms, coef).view(-1, 4, t.j)  # (S·n, 4, J): wire matrices [, d/dθ]
     layers = mats.view(-1).index_select(0, t.table).view(t.table_shape).prod(1)  # G_s = K_s F_s
     if t.signs is not None:
@@ -400,7 +382,7 @@ class _DenseFn(torch.autograd.Function):
     @staticmethod
     def forward(  # type: ignore[override]
         ctx: Any,
-        plan: _Plan,
+        plan: Plan,
         t: _FastTables,
         angle_map: Any,
         x: Tensor,
@@ -433,7 +415,7 @@ class _DenseFn(torch.autograd.Function):
             def fn(a: Tensor, s: Tensor | None, u: Tensor | None) -> Tensor:
                 angles = a if angle_map is None else angle_map(a)
                 flat = None if s is None else s.to(dtype=a.dtype).reshape(-1)
-                return _dense_autograd(ctx.plan, angles, flat, u)
+                return dense_expval(ctx.plan, angles, flat, u)
 
             return (None, None, None, *_regrad(fn, (x, shared, unitary), needs, grad))
         ga, gb = _fast_dense_backward(ctx.tables, ctx.saved, grad, needs[2])
@@ -458,9 +440,9 @@ class _UnitaryFn(torch.autograd.Function):
 
     @staticmethod
     def forward(  # type: ignore[override]
-        ctx: Any, plan: _Plan, t: _BlockFast, shared: Tensor, offset: int
+        ctx: Any, plan: Plan, t: _BlockFast, shared: Tensor, offset: int
     ) -> Tensor:
-        u, ctx.saved = _fast_unitary(t, shared, True)
+        u, ctx.saved = _shared_unitary(t, shared, True)
         ctx.plan, ctx.offset = plan, offset
         ctx.save_for_backward(shared, u)
         return u
@@ -469,6 +451,20 @@ class _UnitaryFn(torch.autograd.Function):
     def backward(ctx: Any, grad: Tensor) -> tuple:  # type: ignore[override]
         shared, u = ctx.saved_tensors
         if torch.is_grad_enabled():  # create_graph=True: a differentiable backward
-            fn = lambda s: _block_unitary(ctx.plan, _phases(s), ctx.offset)  # noqa: E731
+            fn = lambda s: plan_unitary(ctx.plan, phases(s), ctx.offset)  # noqa: E731
             return (None, None, *_regrad(fn, (shared,), (True,), grad), None)
         return None, None, _fast_unitary_backward(ctx.saved, grad.mH @ u), None
+
+
+def fast_unitary(plan: Plan, shared: Tensor, k: int) -> Tensor | None:
+    """The block unitary ``(2^n, 2^n)`` of the shared angles ``shared`` ``(n_slots - k,)`` on
+    the fast path (one autograd node when ``shared`` needs a gradient), or ``None`` where
+    the fast path does not apply."""
+    dtype, device = shared.dtype, shared.device
+    if not fast_tables(plan, k, dtype, device, False, False).ok:
+        return None
+    jw = torch.is_grad_enabled() and shared.requires_grad
+    t = fast_tables(plan, k, dtype, device, False, jw).block
+    if jw:
+        return _UnitaryFn.apply(plan, t, shared, k)
+    return _shared_unitary(t, shared, False)[0]

@@ -41,9 +41,13 @@ and as an independent check.
 ``"auto"`` (the default) takes ``"dense"`` up to :data:`DENSE_MAX_QUBITS` and ``"gates"``
 beyond.
 
-Layout: this module holds the public API, the gate-by-gate path and the dispatch;
-:mod:`~qmem.circuits.statevector_plan` the circuit plans, gate tables, product state and
-block unitary; :mod:`~qmem.circuits.statevector_fast` the one-node dense path.
+Layout, by interface: this module holds the public API and the dispatch;
+:mod:`~qmem.circuits.emulation.plan` the circuit plans, gate tables and Kronecker tables;
+:mod:`~qmem.circuits.emulation.dense` the autograd dense path (product state, block
+unitary, readout); :mod:`~qmem.circuits.emulation.fast` the one-node dense path;
+:mod:`~qmem.circuits.emulation.gates` the gate-by-gate path. They call each other only
+through public names. The ``"statevector"`` executor that runs any IR circuit on it is
+:mod:`~qmem.circuits.emulation.executor`.
 
 Conventions are the IR's: wire 0 is the most significant bit of a basis index,
 ``RX(φ) = exp(-iφX/2)`` etc., readout ``⟨Z_w⟩``.
@@ -65,25 +69,11 @@ from typing import Any, Literal
 import torch
 from torch import Tensor
 
-from .ir import Circuit
-from .statevector_fast import (
-    _fast,
-    _fast_tables,
-    _fast_unitary,
-    _UnitaryFn,
-)
-from .statevector_plan import (
-    _COMPLEX,
-    _FIXED_1Q,
-    _ROT_B,
-    _block_unitary,
-    _dense_autograd,
-    _Fixed,
-    _phases,
-    _plan,
-    _readout,
-    prefix_and_block,
-)
+from ..ir import Circuit
+from .dense import dense_expval, phases, plan_unitary
+from .fast import fast_expval, fast_unitary
+from .gates import gates_expval
+from .plan import COMPLEX, plan_of, prefix_and_block
 
 __all__ = [
     "DENSE_MAX_QUBITS",
@@ -91,6 +81,7 @@ __all__ = [
     "block_unitary",
     "complex_dtype",
     "expval_z",
+    "expval_z_mapped",
     "prefix_and_block",
     "shared_unitary",
 ]
@@ -131,7 +122,7 @@ def block_unitary(circuit: Circuit, block_angles: Tensor) -> Tensor:
     """
     _check_dense(circuit)
     _check_float("block_angles", block_angles)
-    plan = _plan(circuit)
+    plan = plan_of(circuit)
     if block_angles.dim() == 0 or block_angles.shape[-1] != len(plan.block_slots):
         raise ValueError(
             f"block_angles must have shape (..., {len(plan.block_slots)}) (block slots), "
@@ -143,9 +134,9 @@ def block_unitary(circuit: Circuit, block_angles: Tensor) -> Tensor:
     full = block_angles.new_zeros(*batch, circuit.n_slots)  # (..., n_slots)
     full = full.index_copy(-1, slots, block_angles)
     source = full.reshape(-1, circuit.n_slots).T if batch else full  # (n_slots, [B])
-    u = _block_unitary(plan, _phases(source), 0)  # ([B,] 2^n, 2^n)
+    u = plan_unitary(plan, phases(source), 0)  # ([B,] 2^n, 2^n)
     if u is None:
-        eye = torch.eye(size, dtype=_COMPLEX[block_angles.dtype], device=block_angles.device)
+        eye = torch.eye(size, dtype=COMPLEX[block_angles.dtype], device=block_angles.device)
         return eye.expand(*batch, size, size)
     return u.expand(*batch, size, size) if u.dim() == 2 else u.reshape(*batch, size, size)
 
@@ -163,18 +154,18 @@ def _dense(
     circuit: Circuit, angles: Tensor, shared: Tensor | None, unitary: Tensor | None = None
 ) -> Tensor:
     _check_dense(circuit)
-    plan = _plan(circuit)
+    plan = plan_of(circuit)
     k = angles.shape[-1]
     prefix_in_angles = plan.prefix_end <= k  # the prefix reads only columns of `angles`
     block_shared = shared is not None and plan.block_start >= k  # ... the block only shared
     if prefix_in_angles and block_shared:
-        out = _fast(plan, None, angles, shared, unitary, k)
+        out = fast_expval(plan, None, angles, shared, unitary, k)
         if out is not None:
             return out
-    return _dense_autograd(plan, angles, shared, unitary)
+    return dense_expval(plan, angles, shared, unitary)
 
 
-def _expval_z_mapped(
+def expval_z_mapped(
     circuit: Circuit,
     x: Tensor,
     angle_map: Any,
@@ -196,15 +187,15 @@ def _expval_z_mapped(
         and circuit.n_qubits <= DENSE_MAX_QUBITS
         and isinstance(x, Tensor)
         and isinstance(shared, Tensor)
-        and x.dtype in _COMPLEX
-        and shared.dtype in _COMPLEX
+        and x.dtype in COMPLEX
+        and shared.dtype in COMPLEX
     ):
-        plan = _plan(circuit)
+        plan = plan_of(circuit)
         k = circuit.n_slots - shared.numel()
         if plan.prefix_end <= k <= plan.block_start and (
             unitary is None or _unitary_ok(circuit, unitary, x.dtype)
         ):
-            out = _fast(plan, angle_map, x, shared, unitary, k)
+            out = fast_expval(plan, angle_map, x, shared, unitary, k)
             if out is not None:
                 return out
     angles = angle_map(x)  # (..., k)
@@ -217,56 +208,8 @@ def _unitary_ok(circuit: Circuit, unitary: object, dtype: torch.dtype) -> bool:
     return (
         isinstance(unitary, Tensor)
         and unitary.shape == (size, size)
-        and unitary.dtype == _COMPLEX[dtype]
+        and unitary.dtype == COMPLEX[dtype]
     )
-
-
-def _gates(circuit: Circuit, angles: Tensor, shared: Tensor | None) -> Tensor:
-    plan = _plan(circuit)
-    n = circuit.n_qubits
-    full = angles
-    if shared is not None:
-        shared_b = shared.expand(*angles.shape[:-1], shared.shape[-1])  # (..., n_shared)
-        full = torch.cat((angles, shared_b), dim=-1)  # (..., n_slots)
-    batch, dtype, device = full.shape[:-1], full.dtype, full.device
-    cdtype = _COMPLEX[dtype]
-
-    def make_tables() -> dict[str, Tensor]:
-        tabs = {g: torch.as_tensor(m, dtype=cdtype, device=device) for g, m in _FIXED_1Q.items()}
-        tabs.update({g: torch.as_tensor(m, dtype=cdtype, device=device) for g, m in _ROT_B.items()})
-        tabs["I"] = torch.eye(2, dtype=cdtype, device=device)
-        return tabs
-
-    tabs = plan.cached(("gates", cdtype, device), make_tables)
-    cos, sin = torch.cos(0.5 * full), torch.sin(0.5 * full)  # (..., n_slots)
-    state = torch.zeros(*batch, 2**n, dtype=cdtype, device=device)  # (..., 2^n)
-    state[..., 0] = 1.0
-    for op in circuit.ops:
-        if len(op.wires) == 2:
-            fixed = plan.cached(("op", op), lambda op=op: _Fixed(n, [(op.gate, op.wires)]))
-            if op.gate == "CNOT":
-                perm = plan.cached(
-                    ("perm", op, device), lambda f=fixed: torch.as_tensor(f.perm, device=device)
-                )
-                state = state[..., perm]  # (..., 2^n): basis states permuted
-            else:
-                sign = plan.cached(
-                    ("sign", op, cdtype, device),
-                    lambda f=fixed: torch.as_tensor(f.sign, dtype=cdtype, device=device),
-                )
-                state = state * sign
-            continue
-        if op.slot is None:
-            mat = tabs[op.gate]  # (2, 2)
-        else:
-            c = cos[..., op.slot, None, None]  # (..., 1, 1)
-            s = sin[..., op.slot, None, None]  # (..., 1, 1)
-            mat = c * tabs["I"] + s * tabs[op.gate]  # (..., 2, 2)
-        w = op.wires[0]
-        view = state.reshape(*batch, 2**w, 2, 2 ** (n - 1 - w))  # (..., left, 2, right)
-        state = torch.einsum("...ij,...ajb->...aib", mat, view).reshape(*batch, 2**n)
-    out = _readout(plan, state.reshape(-1, 2**n).T)  # (B, R)
-    return out.reshape(*batch, out.shape[-1])  # (..., R)
 
 
 def expval_z(
@@ -330,8 +273,8 @@ def expval_z(
     if method not in _METHODS:
         raise ValueError(f"unknown method {method!r}; allowed: {_METHODS}")
     if unitary is not None:
-        size, cdtype = 2**circuit.n_qubits, _COMPLEX[angles.dtype]
-        if shared_angles is None or not _plan(circuit).block_start >= expected:
+        size, cdtype = 2**circuit.n_qubits, COMPLEX[angles.dtype]
+        if shared_angles is None or not plan_of(circuit).block_start >= expected:
             raise ValueError("unitary needs shared_angles that hold every block slot")
         if not isinstance(unitary, Tensor) or unitary.shape != (size, size):
             raise ValueError(f"unitary must be a ({size}, {size}) tensor from shared_unitary")
@@ -339,7 +282,7 @@ def expval_z(
             raise ValueError(f"unitary must have dtype {cdtype} for {angles.dtype} angles")
         return _dense(circuit, angles, shared_angles, unitary)
     if method == "gates" or (method == "auto" and circuit.n_qubits > DENSE_MAX_QUBITS):
-        return _gates(circuit, angles, shared_angles)
+        return gates_expval(circuit, angles, shared_angles)
     return _dense(circuit, angles, shared_angles)
 
 
@@ -369,23 +312,19 @@ def shared_unitary(circuit: Circuit, shared_angles: Tensor) -> Tensor:
         raise ValueError(
             f"shared_angles must have shape (n_shared,), got {tuple(shared_angles.shape)}"
         )
-    plan = _plan(circuit)
+    plan = plan_of(circuit)
     k = circuit.n_slots - shared_angles.shape[0]
     if k < 0 or plan.block_start < k:
         raise ValueError(
             f"shared_angles ({shared_angles.shape[0]}) must hold every block slot "
             f"(slots >= {plan.block_start} of {circuit.n_slots})"
         )
-    dtype, device = shared_angles.dtype, shared_angles.device
-    if _fast_tables(plan, k, dtype, device, False, False).ok:
-        jw = torch.is_grad_enabled() and shared_angles.requires_grad
-        t = _fast_tables(plan, k, dtype, device, False, jw).block
-        if jw:
-            return _UnitaryFn.apply(plan, t, shared_angles, k)
-        return _fast_unitary(t, shared_angles, False)[0]
-    u = _block_unitary(plan, _phases(shared_angles), k)
+    u = fast_unitary(plan, shared_angles, k)
+    if u is not None:
+        return u
+    u = plan_unitary(plan, phases(shared_angles), k)
     if u is None:
-        cdtype = _COMPLEX[shared_angles.dtype]
+        cdtype = COMPLEX[shared_angles.dtype]
         u = torch.eye(2**plan.n, dtype=cdtype, device=shared_angles.device)
     return u
 
@@ -396,13 +335,13 @@ def complex_dtype(dtype: torch.dtype) -> torch.dtype:
     >>> complex_dtype(torch.float64)
     torch.complex128
     """
-    if dtype not in _COMPLEX:
+    if dtype not in COMPLEX:
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-    return _COMPLEX[dtype]
+    return COMPLEX[dtype]
 
 
 def _check_float(name: str, value: object) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if value.dtype not in _COMPLEX:
+    if value.dtype not in COMPLEX:
         raise TypeError(f"{name} must be float32 or float64, got {value.dtype}")

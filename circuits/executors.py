@@ -1,0 +1,248 @@
+"""The executor registry: every circuit executor, found by name.
+
+An *executor* runs one circuit family's *job* (a DARUAN or a VQC with its inputs, see
+:class:`Job`) and returns ``⟨Z⟩`` on the circuit's readout wires. It implements the small
+:class:`Executor` protocol: a ``name``, the circuit ``kinds`` it supports (``"daruan"``,
+``"vqc"``), the ``options`` it takes, ``unsupported(job)`` (why it cannot run a job, or
+None) and ``run(job, options)``. Executors are registered by name with
+:func:`register_executor` — from inside the package or from user code — and ``daruan``,
+``vqc``, ``QKANLayer`` and ``VQCLayer`` look them up here instead of branching.
+
+Names mean one thing: ``"bloch"`` (DARUAN's closed-form SU(2) engine), ``"fourier"``
+(DARUAN's exact Fourier form), ``"statevector"`` (the n-qubit torch emulator of any IR
+circuit), ``"pennylane"`` and ``"qiskit"`` (any IR circuit on those SDKs). ``"auto"`` is no
+executor: it resolves per job to the first of :data:`AUTO` that supports it.
+
+>>> executor_names("vqc")
+('auto', 'statevector', 'pennylane', 'qiskit')
+>>> check_executor("daruan", "blosh")
+Traceback (most recent call last):
+...
+ValueError: unknown daruan executor 'blosh' (did you mean 'bloch'?); allowed: 'auto', ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+from qmem.config import suggest
+from qmem.validation import check_literal
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from .ir import Circuit
+
+__all__ = [
+    "AUTO",
+    "CircuitKind",
+    "Executor",
+    "Job",
+    "check_executor",
+    "check_executor_options",
+    "executor_names",
+    "get_executor",
+    "option_names",
+    "register_executor",
+    "resolve_executor",
+    "unregister_executor",
+]
+
+CircuitKind = Literal["daruan", "vqc"]
+
+AUTO: dict[str, tuple[str, ...]] = {
+    "daruan": ("fourier", "bloch", "statevector"),
+    "vqc": ("statevector",),
+}
+"""What ``"auto"`` means per circuit kind: the first of these that supports the job."""
+
+
+class Job(Protocol):
+    """One circuit evaluation: what every executor can read.
+
+    ``kind`` names the family; ``circuit`` is its IR gate list and ``angles()`` the slot
+    angles ``(..., n_slots)`` (autograd reaches the family's parameters through them).
+    Family-specific executors read the family's own fields as well (a DARUAN job has
+    ``x, theta, ansatz, w, b, readout``; a VQC job ``spec, x, weights``).
+    """
+
+    kind: CircuitKind
+
+    @property
+    def circuit(self) -> Circuit: ...
+
+    def angles(self) -> Tensor: ...
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """What a registered executor provides.
+
+    Attributes:
+        name: the registry name (not ``"auto"``).
+        kinds: the circuit kinds it runs.
+        options: the option keys ``run`` accepts (others are refused before it is called).
+    """
+
+    name: str
+    kinds: tuple[CircuitKind, ...]
+    options: tuple[str, ...]
+
+    def unsupported(self, job: Any) -> str | None:
+        """Why this executor cannot run ``job`` (a sentence), or None when it can."""
+        ...
+
+    def run(self, job: Any, options: Mapping[str, Any]) -> Tensor:
+        """``⟨Z⟩`` on the readout wires, shape ``(..., len(job.circuit.readout))``."""
+        ...
+
+
+_REGISTRY: dict[str, Executor] = {}
+
+# listing order of the built-in executors (import order decides nothing); others follow in
+# registration order
+_LISTED_FIRST = ("fourier", "bloch", "statevector", "pennylane", "qiskit")
+
+
+def register_executor(executor: Executor, *, replace: bool = False) -> Executor:
+    """Register ``executor`` under its ``name`` (returns it, so it can decorate an instance).
+
+    Args:
+        executor: an object implementing :class:`Executor`.
+        replace: allow replacing an executor of the same name.
+
+    Raises:
+        TypeError: ``executor`` lacks the protocol's attributes.
+        ValueError: the name is ``"auto"`` or taken, or a kind/option is invalid.
+    """
+    if not isinstance(executor, Executor):
+        raise TypeError(
+            f"executor must implement qmem.circuits.executors.Executor (name, kinds, options, "
+            f"unsupported, run), got {type(executor).__name__}"
+        )
+    name = executor.name
+    if not isinstance(name, str) or not name or name == "auto":
+        raise ValueError(f"executor name must be a non-empty str other than 'auto', got {name!r}")
+    if name in _REGISTRY and not replace:
+        raise ValueError(f"an executor named {name!r} is already registered (pass replace=True)")
+    kinds = tuple(executor.kinds)
+    if not kinds:
+        raise ValueError(f"executor {name!r} must support at least one circuit kind")
+    for kind in kinds:
+        check_literal("executor kind", kind, CircuitKind)
+    for key in executor.options:
+        if not isinstance(key, str):
+            raise TypeError(f"executor {name!r}: option names must be str, got {key!r}")
+    _REGISTRY[name] = executor
+    return executor
+
+
+def unregister_executor(name: str) -> None:
+    """Remove a registered executor (e.g. a test's toy one); unknown names raise ValueError."""
+    if name not in _REGISTRY:
+        raise ValueError(f"no executor named {name!r} is registered")
+    del _REGISTRY[name]
+
+
+def executor_names(kind: CircuitKind) -> tuple[str, ...]:
+    """``"auto"`` and the registered executors that run ``kind``, in registration order.
+
+    >>> executor_names("daruan")
+    ('auto', 'fourier', 'bloch', 'statevector', 'pennylane', 'qiskit')
+    """
+    check_literal("kind", kind, CircuitKind)
+    names = sorted(_REGISTRY, key=lambda n: _LISTED_FIRST.index(n) if n in _LISTED_FIRST else 99)
+    return ("auto", *(n for n in names if kind in _REGISTRY[n].kinds))
+
+
+def check_executor(kind: CircuitKind, name: object) -> str:
+    """Return ``name`` if it names an executor of ``kind`` (or ``"auto"``).
+
+    Raises:
+        TypeError: ``name`` is not a str.
+        ValueError: unknown for this kind (the message lists the allowed names).
+
+    >>> check_executor("vqc", "statevector")
+    'statevector'
+    """
+    allowed = executor_names(kind)
+    if not isinstance(name, str):
+        raise TypeError(f"executor must be a str, got {name!r} ({type(name).__name__})")
+    if name not in allowed:
+        listed = ", ".join(repr(a) for a in allowed)
+        raise ValueError(
+            f"unknown {kind} executor {name!r}{suggest(name, allowed)}; allowed: {listed}"
+        )
+    return name
+
+
+def get_executor(name: str) -> Executor:
+    """The registered executor called ``name`` (``"auto"`` is no executor)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        listed = ", ".join(repr(a) for a in _REGISTRY)
+        raise ValueError(
+            f"unknown executor {name!r}{suggest(name, _REGISTRY)}; allowed: {listed}"
+        ) from None
+
+
+def option_names(kind: CircuitKind, name: str) -> tuple[str, ...]:
+    """The option keys executor ``name`` takes (for ``"auto"``: those all of
+    :data:`AUTO` [kind] take, i.e. none unless every candidate takes them)."""
+    if name == "auto":
+        sets = [set(_REGISTRY[n].options) for n in AUTO[kind] if n in _REGISTRY]
+        return tuple(sorted(set.intersection(*sets))) if sets else ()
+    return tuple(get_executor(name).options)
+
+
+def check_executor_options(kind: CircuitKind, name: str, options: Mapping[str, Any]) -> dict:
+    """Return ``dict(options)`` if executor ``name`` takes every key, else raise.
+
+    Raises:
+        TypeError: ``options`` is not a mapping, or a key is not a str.
+        ValueError: an unknown key (named, with a did-you-mean suggestion).
+
+    >>> check_executor_options("vqc", "qiskit", {"shotz": 10})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown option 'shotz' for executor 'qiskit' (did you mean 'shots'?); allowed: ...
+    """
+    check_executor(kind, name)
+    if not isinstance(options, Mapping):
+        raise TypeError(f"executor options must be a mapping, got {type(options).__name__}")
+    allowed = option_names(kind, name)
+    for key in options:
+        if not isinstance(key, str):
+            raise TypeError(f"executor option names must be str, got {key!r}")
+        if key in allowed:
+            continue
+        if not allowed:
+            raise ValueError(
+                f"executor {name!r} takes no options, got {sorted(options)}; unknown option "
+                f"{key!r}"
+            )
+        listed = ", ".join(repr(a) for a in allowed)
+        raise ValueError(
+            f"unknown option {key!r} for executor {name!r}{suggest(key, allowed)}; "
+            f"allowed: {listed}"
+        )
+    return dict(options)
+
+
+def resolve_executor(kind: CircuitKind, name: str, job: Any) -> Executor:
+    """The executor that runs ``job``: ``"auto"`` resolved by :data:`AUTO`, an explicit
+    name checked against the job (``ValueError`` with the executor's reason if it cannot)."""
+    check_executor(kind, name)
+    if name == "auto":
+        for candidate in AUTO[kind]:
+            ex = _REGISTRY.get(candidate)
+            if ex is not None and kind in ex.kinds and ex.unsupported(job) is None:
+                return ex
+        raise ValueError(f"no executor of {AUTO[kind]} supports this {kind} circuit")
+    ex = _REGISTRY[name]
+    reason = ex.unsupported(job)
+    if reason is not None:
+        raise ValueError(f"executor {name!r} {reason}")
+    return ex
