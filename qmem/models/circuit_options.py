@@ -1,0 +1,102 @@
+"""The circuit options shared by the quantum model configs, checked against qmem.circuits.
+
+``executor`` is a ``str`` validated against the circuits' executor registry
+(:func:`qmem.circuits.check_executor`), so an executor registered there is accepted here
+without a change; ``executor_options`` is a plain mapping handed to that executor (a dict
+field: these configs are not hashable, and nothing needs to hash them).
+
+>>> QKANOptions(executor="fourier").executor
+'fourier'
+>>> VQCOptions(executor="cirq")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: VQCOptions: option 'executor' must be a vqc executor ('auto', ...), got 'cirq'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from qmem.circuits import Ansatz, BaseActivation
+from qmem.config import suggest
+
+from .base import ModelConfig
+
+__all__ = ["MAX_REPS", "QKANOptions", "VQCOptions", "check_model_executor"]
+
+MAX_REPS = 64
+"""Upper bound of ``reps`` and ``n_layers`` (a larger value is a typo, not a model)."""
+
+
+def check_model_executor(kind: Literal["daruan", "vqc"], name: Any) -> str:
+    """Return ``name`` if it names an executor of circuit ``kind`` (``"auto"`` included).
+
+    Raises:
+        TypeError: ``name`` is not a str.
+        ValueError: no such executor; the message lists the allowed names.
+
+    >>> check_model_executor("daruan", "fourier")
+    'fourier'
+    """
+    from qmem.circuits import check_executor, executor_names  # the registry may grow
+
+    if not isinstance(name, str):
+        raise TypeError(f"executor must be a str, got {name!r} ({type(name).__name__})")
+    try:
+        return check_executor(kind, name)
+    except ValueError:
+        allowed = executor_names(kind)
+        listed = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"must be a {kind} executor ({listed}){suggest(name, allowed)}") from None
+
+
+class QKANOptions(ModelConfig):
+    """Options of the QKAN layers (see ``qmem.circuits.QKANLayer``).
+
+    Attributes:
+        reps: data re-uploadings per DARUAN edge (1 to 64).
+        ansatz: ``"pz"``, ``"rpz"`` or ``"real"``.
+        base_activation: ``"none"`` (default here, as qkan's ``QKAN`` container) or
+            ``"silu"`` (one more trainable weight per edge).
+        preact_trainable: trainable ``w·x + b`` per re-uploading (``2r`` per edge).
+        executor: a DARUAN executor of ``qmem.circuits.executor_names("daruan")``
+            (default ``"auto"``); may be changed after training with
+            :func:`qmem.models.set_executor`.
+        executor_options: options of that executor (device, shots, seed, noise model).
+    """
+
+    reps: int = Field(3, ge=1, le=MAX_REPS)
+    ansatz: Ansatz = "pz"
+    base_activation: BaseActivation = "none"
+    preact_trainable: bool = False
+    executor: str = "auto"
+    executor_options: Mapping[str, Any] | None = None
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        return check_model_executor("daruan", value)
+
+
+class VQCOptions(ModelConfig):
+    """Options of the VQCs (see ``qmem.circuits.VQCLayer``).
+
+    Attributes:
+        n_layers: variational layers per VQC (1 to 64).
+        executor: a VQC executor of ``qmem.circuits.executor_names("vqc")`` (default
+            ``"statevector"``, the exact torch emulation; ``"pennylane"``, ``"qiskit"``);
+            may be changed after training with :func:`qmem.models.set_executor`.
+        executor_options: options of that executor (e.g. ``{"shots": 1000, "seed": 1}``).
+    """
+
+    n_layers: int = Field(2, ge=1, le=MAX_REPS)
+    executor: str = "statevector"
+    executor_options: Mapping[str, Any] | None = None
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        return check_model_executor("vqc", value)
