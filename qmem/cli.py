@@ -1,8 +1,18 @@
 """The ``qmem`` command.
 
-``qmem fit`` (the default) trains a small QKAN on a generated 1-D function and prints the fit
-error and the parameter count. ``qmem params MODEL --input-size I --hidden-size H -o KEY=VALUE``
-prints a model's trainable parameters, split quantum / classical, per module.
+Commands:
+
+- ``qmem compare``: train several models side by side on the same data and write a report
+  (with no arguments: the embedded default study, about 3 minutes on 2 cores);
+- ``qmem run CONFIG.toml --out DIR [--set key=value ...] [--resume | --force]``: one experiment;
+- ``qmem report DIR...``: rebuild tables and plots from run folders' files alone;
+- ``qmem evaluate RUN_DIR --executor pennylane|qiskit [--shots N --seed S]
+  [--noise depolarizing:P]``: re-evaluate a trained quantum model on a real simulator;
+- ``qmem params MODEL``, ``qmem models``, ``qmem datasets``, ``qmem circuits draw NAME``:
+  inspection; ``qmem fit``: fit a QKAN to a generated 1-D function (the default).
+
+Errors are one line on stderr (``--debug`` shows the traceback). Exit codes: 0 success,
+2 usage or config error, 1 failure while running.
 
 >>> main(["fit", "--epochs", "3", "--no-progress"])  # doctest: +ELLIPSIS
 function     damped_sine
@@ -14,13 +24,148 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
-from typing import get_args
+from pathlib import Path
 
-from .circuits.daruan import Executor
-from .circuits.daruan_def import Ansatz
+__all__ = ["CONFIG_ERRORS", "build_parser", "main"]
 
-__all__ = ["build_parser", "main"]
+CONFIG_ERRORS = (ValueError, TypeError, FileNotFoundError)
+"""Exceptions that mean a bad command line or config (exit code 2) when raised before work."""
+
+
+class _Failure(Exception):
+    """An error while running (exit code 1)."""
+
+
+def _csv_list(text: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
+    return items
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(t) for t in _csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
+def _add_fit(sub: argparse._SubParsersAction) -> None:
+    from .fit import TARGETS
+
+    fit = sub.add_parser("fit", help="fit a QKAN to a generated 1-D function (the default)")
+    fit.add_argument("--function", choices=sorted(TARGETS), default="damped_sine")
+    fit.add_argument("--width", type=int, default=4)
+    fit.add_argument("--reps", type=int, default=3)
+    fit.add_argument("--ansatz", default="pz", help="DARUAN ansatz: pz, rpz or real")
+    fit.add_argument("--executor", default="auto", help="DARUAN executor (default auto)")
+    fit.add_argument("--epochs", type=int, default=300)
+    fit.add_argument("--lr", type=float, default=0.02)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_params(sub: argparse._SubParsersAction) -> None:
+    params = sub.add_parser(
+        "params", help="trainable parameters of a model, split quantum / classical"
+    )
+    params.add_argument("model", help="a registered model name (see `qmem models`)")
+    params.add_argument("--input-size", type=int, default=1)
+    params.add_argument("--hidden-size", type=int, default=None)
+    params.add_argument("--output-size", type=int, default=1)
+    params.add_argument(
+        "--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+        help="a model option, e.g. -o reps=1 -o ansatz=rpz (repeatable)",
+    )
+    params.add_argument(
+        "--budget", type=int, default=None,
+        help="instead: the hidden size whose parameter total is nearest this budget",
+    )
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    from .experiments import compare as c
+
+    p = sub.add_parser(
+        "compare",
+        help="train models side by side and write a report (no arguments: the default study)",
+        description="Train every model on every dataset at every size and seed, each run a "
+        "folder under OUT/runs/, then write OUT/report.md, results.csv/json/tex and plots. "
+        "Finished runs are skipped when called again.",
+    )
+    p.add_argument("--datasets", type=_csv_list, default=list(c.DEFAULT_DATASETS),
+                   help=f"comma-separated dataset names (default {','.join(c.DEFAULT_DATASETS)})")
+    p.add_argument("--models", type=_csv_list, default=list(c.DEFAULT_MODELS),
+                   help=f"comma-separated model names (default {','.join(c.DEFAULT_MODELS)})")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--hidden-sizes", type=_int_list, default=None,
+                      help=f"comma-separated hidden sizes (default {c.DEFAULT_HIDDEN})")
+    size.add_argument("--budgets", type=_int_list, default=None,
+                      help="comma-separated parameter budgets instead of hidden sizes")
+    p.add_argument("--seeds", type=_int_list, default=list(c.DEFAULT_SEEDS),
+                   help="comma-separated seeds (default 0,1,2)")
+    p.add_argument("--epochs", type=int, default=c.DEFAULT_EPOCHS)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--window", type=int, default=4)
+    p.add_argument("--protocol", choices=("honest", "paper"), default="honest")
+    p.add_argument("--executor", default=None,
+                   help="circuit executor of the quantum models (default: each model's)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--threads", type=int, default=None, help="torch threads per run")
+    p.add_argument("--out", default="qmem-compare", help="output folder (default qmem-compare)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run one experiment from a TOML config")
+    p.add_argument("config", help="the experiment's TOML file ([data], [model], [train])")
+    p.add_argument("--out", required=True, help="the run folder")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help="override a config value, e.g. model.reps=2")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--resume", action="store_true",
+                      help="continue a killed or interrupted run from its checkpoint")
+    mode.add_argument("--force", action="store_true",
+                      help="delete the run files in --out and start over")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="rebuild tables and plots from run folders")
+    p.add_argument("dirs", nargs="+", help="run folders, or folders holding run folders")
+    p.add_argument("--out", default=None, help="report folder (default: the first DIR)")
+    p.add_argument("--no-plots", action="store_true", help="tables only")
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="re-evaluate a trained quantum model on a simulator")
+    p.add_argument("run_dir", help="a finished run folder")
+    p.add_argument("--executor", required=True, choices=("pennylane", "qiskit"))
+    p.add_argument("--shots", type=int, default=None, help="shots per circuit (default exact)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling")
+    p.add_argument("--noise", default=None, help="noise model, e.g. depolarizing:0.01 (qiskit)")
+    p.add_argument("--device", default=None, help="PennyLane device (default default.qubit)")
+    p.add_argument("--name", default=None, help="evaluation name (file name)")
+    p.add_argument("--max-windows", type=int, default=None,
+                   help="evaluate only the first N test windows")
+
+
+def _add_inspect(sub: argparse._SubParsersAction) -> None:
+    sub.add_parser("models", help="list the registered models")
+    sub.add_parser("datasets", help="list the registered datasets")
+    circuits = sub.add_parser("circuits", help="inspect circuits")
+    csub = circuits.add_subparsers(dest="circuits_command", required=True)
+    draw = csub.add_parser("draw", help="draw a circuit as text")
+    draw.add_argument("name", help="daruan-pz, daruan-rpz, daruan-real, chen2020 or chen2024")
+    draw.add_argument("--reps", type=int, default=2, help="DARUAN re-uploadings")
+    draw.add_argument("--qubits", type=int, default=4, help="VQC qubits")
+    draw.add_argument("--layers", type=int, default=2, help="VQC layers")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,57 +173,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qmem", description="Quantum and quantum-inspired memory models."
     )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command")
-    fit = sub.add_parser("fit", help="fit a QKAN to a generated 1-D function (the default)")
-    from .fit import TARGETS
-
-    fit.add_argument("--function", choices=sorted(TARGETS), default="damped_sine")
-    fit.add_argument("--width", type=int, default=4)
-    fit.add_argument("--reps", type=int, default=3)
-    fit.add_argument("--ansatz", choices=get_args(Ansatz), default="pz")
-    fit.add_argument("--executor", choices=get_args(Executor), default="auto")
-    fit.add_argument("--epochs", type=int, default=300)
-    fit.add_argument("--lr", type=float, default=0.02)
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-    params = sub.add_parser(
-        "params", help="trainable parameters of a model, split quantum / classical"
-    )
-    params.add_argument("model", help="a registered model name (see qmem.models.names())")
-    params.add_argument("--input-size", type=int, default=1)
-    params.add_argument("--hidden-size", type=int, default=None)
-    params.add_argument("--output-size", type=int, default=1)
-    params.add_argument(
-        "--option",
-        "-o",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a model option, e.g. -o reps=1 -o ansatz=rpz (repeatable)",
-    )
-    params.add_argument(
-        "--budget",
-        type=int,
-        default=None,
-        help="instead: the hidden size whose parameter total is nearest this budget",
-    )
+    for add in (_add_fit, _add_compare, _add_run, _add_report, _add_evaluate, _add_params,
+                _add_inspect):
+        add(sub)
     return parser
 
 
 def _parse_options(items: Sequence[str]) -> dict[str, object]:
-    """``["reps=1", "ansatz=pz"]`` -> ``{"reps": 1, "ansatz": "pz"}`` (Python literals or text)."""
-    import ast
+    """``["reps=1", "ansatz=pz"]`` -> ``{"reps": 1, "ansatz": "pz"}`` (TOML values or text)."""
+    from .experiments.toml_io import parse_value
 
     out: dict[str, object] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"qmem params: option {item!r} must look like KEY=VALUE")
-        try:
-            out[key] = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            out[key] = raw
+            raise ValueError(f"option {item!r} must look like KEY=VALUE")
+        out[key.strip()] = parse_value(raw.strip())
     return out
 
 
@@ -87,27 +199,17 @@ def _params(args: argparse.Namespace) -> int:
     from .params import count_parameters, format_counts, hidden_size_for_budget
 
     options = _parse_options(args.option)
-    try:
-        if args.budget is not None:
-            h = hidden_size_for_budget(
-                args.model,
-                args.budget,
-                input_size=args.input_size,
-                output_size=args.output_size,
-                **options,
-            )
-            args.hidden_size = h
-            print(f"hidden size {h} is nearest to a budget of {args.budget} parameters")
-        model = build(
-            args.model,
-            input_size=args.input_size,
-            hidden_size=args.hidden_size,
-            output_size=args.output_size,
-            **options,
+    if args.budget is not None:
+        h = hidden_size_for_budget(
+            args.model, args.budget, input_size=args.input_size,
+            output_size=args.output_size, **options,
         )
-    except (ValueError, TypeError, ImportError) as err:
-        print(f"qmem params: {err}", file=sys.stderr)
-        return 2
+        args.hidden_size = h
+        print(f"hidden size {h} is nearest to a budget of {args.budget} parameters")
+    model = build(
+        args.model, input_size=args.input_size, hidden_size=args.hidden_size,
+        output_size=args.output_size, **options,
+    )
     print(" ".join(describe(args.model).split("\n\n")[0].split()))  # first paragraph
     print(format_counts(count_parameters(model)))
     return 0
@@ -117,30 +219,19 @@ def _fit(args: argparse.Namespace) -> int:
     from .fit import fit_function
 
     result = fit_function(
-        args.function,
-        width=args.width,
-        reps=args.reps,
-        ansatz=args.ansatz,
-        executor=args.executor,
-        epochs=args.epochs,
-        lr=args.lr,
-        seed=args.seed,
+        args.function, width=args.width, reps=args.reps, ansatz=args.ansatz,
+        executor=args.executor, epochs=args.epochs, lr=args.lr, seed=args.seed,
         progress=not args.no_progress,
     )
     params = result["params"]
     rows = [
         ("function", result["function"]),
-        (
-            "network",
-            f"QKANLayer(1, {args.width}) -> QKANLayer({args.width}, 1), "
-            f"{args.ansatz}, reps {args.reps}",
-        ),
+        ("network", f"QKANLayer(1, {args.width}) -> QKANLayer({args.width}, 1), "
+                    f"{args.ansatz}, reps {args.reps}"),
         ("executor", result["executor"]),
         ("epochs", str(result["epochs"])),
-        (
-            "parameters",
-            f"{params['total']} ({params['quantum']} quantum, {params['classical']} classical)",
-        ),
+        ("parameters",
+         f"{params['total']} ({params['quantum']} quantum, {params['classical']} classical)"),
         ("train RMSE", f"{result['train_rmse']:.4g}"),
         ("test RMSE", f"{result['test_rmse']:.4g}"),
     ]
@@ -149,16 +240,159 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from .experiments.compare import run_compare, study_configs
+
+    configs = study_configs(
+        datasets=args.datasets, models=args.models, hidden_sizes=args.hidden_sizes,
+        budgets=args.budgets, seeds=args.seeds, epochs=args.epochs, executor=args.executor,
+        device=args.device, dtype=args.dtype, protocol=args.protocol, window=args.window,
+        batch_size=args.batch_size, lr=args.lr, threads=args.threads,
+    )
+    print(f"qmem compare: {len(configs)} runs ({len(args.datasets)} datasets x "
+          f"{len(args.models)} models x sizes x {len(args.seeds)} seeds) into {args.out}",
+          file=sys.stderr)
+    try:
+        out = run_compare(configs, args.out, progress=None if not args.no_progress else False,
+                          log=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        raise _Failure("interrupted; call the same command again to continue") from None
+    for rid, err in out["failed"].items():
+        print(f"qmem compare: run {rid} failed: {err}", file=sys.stderr)
+    if out["report"]:
+        print(f"report: {Path(args.out) / 'report.md'} ({len(out['done'])} runs, "
+              f"{out['seconds']:.0f} s)")
+        print((Path(args.out) / "report.md").read_text())
+    if out["failed"]:
+        raise _Failure(f"{len(out['failed'])} of {len(configs)} runs failed")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .experiments import load_config, run_experiment
+    from .experiments.run import RunStateError
+
+    cfg = load_config(args.config, args.overrides)
+    try:
+        result = run_experiment(cfg, args.out, resume=args.resume, force=args.force,
+                                progress=None if not args.no_progress else False)
+    except RunStateError as err:
+        raise ValueError(str(err)) from None
+    except KeyboardInterrupt:
+        raise _Failure(f"interrupted; continue with --resume --out {args.out}") from None
+    except Exception as err:
+        raise _Failure(f"{type(err).__name__}: {err}") from err
+    test = result["test"]
+    print(f"{cfg.title} on {cfg.data.name}: {result['params']['total']} parameters "
+          f"({result['params']['quantum']} quantum), {result['epochs_run']} epochs")
+    print("test " + "  ".join(f"{k} {'–' if v is None else f'{v:.5g}'}" for k, v in test.items()))
+    print(f"run folder: {args.out}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .experiments.report import write_report
+
+    out = args.out or args.dirs[0]
+    made = write_report(args.dirs, out, plots=not args.no_plots)
+    print(f"wrote {', '.join(made['files'])} to {out} ({len(made['rows'])} rows)")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .experiments.evaluate import evaluate_run
+
+    try:
+        rec = evaluate_run(args.run_dir, args.executor, shots=args.shots, seed=args.seed,
+                           noise=args.noise, device=args.device, name=args.name,
+                           max_windows=args.max_windows)
+    except (ValueError, TypeError, FileNotFoundError):
+        raise
+    except Exception as err:
+        raise _Failure(f"{type(err).__name__}: {err}") from err
+    print(f"{rec['name']}: {rec['windows']} test windows")
+    for k in ("mse", "rmse", "mae", "r2"):
+        print(f"  {k:<5} emulated {rec['emulated_test'][k]:.6g}  {rec['executor']} "
+              f"{rec['test'][k]:.6g}  change {rec['change'][k]:+.3g}")
+    print(f"written: {Path(args.run_dir) / 'evaluations' / (rec['name'] + '.json')}")
+    return 0
+
+
+def _models(_: argparse.Namespace) -> int:
+    from . import models
+
+    for name in models.names():
+        first = " ".join(models.describe(name).split("\n\n")[0].split())
+        print(f"{name:<14} {first}")
+    return 0
+
+
+def _datasets(_: argparse.Namespace) -> int:
+    from . import datasets
+
+    for name in datasets.names():
+        print(f"{name:<26} {datasets.spec(name).summary}")
+    return 0
+
+
+def _circuits(args: argparse.Namespace) -> int:
+    from . import circuits
+    from .circuits.export import draw
+
+    name = args.name
+    if name.startswith("daruan-"):
+        circuit = circuits.daruan_circuit(name.removeprefix("daruan-"), args.reps)
+    elif name in ("chen2020", "chen2024"):
+        make = circuits.chen2020_spec if name == "chen2020" else circuits.chen2024_spec
+        circuit = circuits.build_circuit(make(n_qubits=args.qubits, n_layers=args.layers))
+    else:
+        raise ValueError(f"unknown circuit {name!r}; allowed: daruan-pz, daruan-rpz, "
+                         "daruan-real, chen2020, chen2024")
+    print(draw(circuit))
+    return 0
+
+
+_COMMANDS = {
+    "fit": _fit, "compare": _compare, "run": _run, "report": _report,
+    "evaluate": _evaluate, "params": _params, "models": _models, "datasets": _datasets,
+    "circuits": _circuits,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``qmem`` command; returns the exit status."""
-    args = build_parser().parse_args(list(argv) if argv is not None else None)
-    if args.command in (None, "fit"):
-        if args.command is None:
-            args = build_parser().parse_args(["fit"])
-        return _fit(args)
-    if args.command == "params":
-        return _params(args)
-    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
+    """Run the ``qmem`` command; returns the exit status (0, 1 or 2)."""
+    parser = build_parser()
+    argv = list(argv) if argv is not None else sys.argv[1:]
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: usage errors exit 2, --help exits 0
+        return int(exit_.code or 0)
+    if args.command is None:
+        args = parser.parse_args([*(["--debug"] if args.debug else []), "fit"])
+    prog = f"qmem {args.command}"
+    try:
+        return _COMMANDS[args.command](args)
+    except _Failure as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    except CONFIG_ERRORS as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 2
+    except ImportError as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        if args.debug:
+            traceback.print_exc()
+        print(f"{prog}: error: {type(err).__name__}: {err} (run with --debug for the "
+              "traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,152 @@
+"""Re-evaluate a trained quantum model on a real simulator: ``qmem evaluate``.
+
+The run's model is rebuilt from its files, its circuit layers are switched to the chosen
+executor (PennyLane or qiskit-aer; exact, with shots, or with a noise model), and the test
+metrics are written to ``RUN_DIR/evaluations/<name>.json`` beside the emulated ones, with
+their change.
+
+Noise specs: ``depolarizing:P`` (qiskit only) puts a depolarizing channel of probability ``P``
+after every one-qubit gate and ``P`` (two-qubit channel) after every CNOT/CZ.
+
+>>> parse_noise(None) is None
+True
+>>> parse_noise("depolarising:0.5")
+Traceback (most recent call last):
+...
+ValueError: unknown noise model 'depolarising:0.5'; allowed: depolarizing:P with 0 <= P <= 1
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from .files import atomic_write_json, read_json
+
+__all__ = ["evaluate_run", "parse_noise"]
+
+SimExecutor = Literal["pennylane", "qiskit"]
+_ONE_QUBIT = ["h", "x", "y", "z", "rx", "ry", "rz", "s", "sdg", "sx", "u", "p"]
+_TWO_QUBIT = ["cx", "cz"]
+
+
+def parse_noise(spec: str | None) -> Any:
+    """A qiskit-aer ``NoiseModel`` from ``"depolarizing:P"`` (None stays None)."""
+    if spec is None:
+        return None
+    m = re.fullmatch(r"depolarizing:([0-9.eE+-]+)", str(spec).strip())
+    p = None
+    if m:
+        try:
+            p = float(m.group(1))
+        except ValueError:
+            p = None
+    if p is None or not 0.0 <= p <= 1.0:
+        raise ValueError(
+            f"unknown noise model {spec!r}; allowed: depolarizing:P with 0 <= P <= 1"
+        )
+    from qiskit_aer.noise import NoiseModel, depolarizing_error
+
+    noise = NoiseModel()
+    noise.add_all_qubit_quantum_error(depolarizing_error(p, 1), _ONE_QUBIT)
+    noise.add_all_qubit_quantum_error(depolarizing_error(p, 2), _TWO_QUBIT)
+    return noise
+
+
+def evaluate_run(
+    folder: str | Path,
+    executor: SimExecutor,
+    *,
+    shots: int | None = None,
+    seed: int | None = None,
+    noise: str | None = None,
+    device: str | None = None,
+    name: str | None = None,
+    max_windows: int | None = None,
+) -> dict[str, Any]:
+    """Evaluate a finished run's model on ``executor`` and write the evaluation file.
+
+    Args:
+        folder: a finished run folder.
+        executor: ``"pennylane"`` or ``"qiskit"``.
+        shots: shots per circuit (None: exact expectations).
+        seed: seed of the shot sampling.
+        noise: a noise spec (``depolarizing:P``; qiskit only).
+        device: PennyLane device name (default ``default.qubit``).
+        name: evaluation name (default from the options, e.g. ``qiskit_shots1000_seed1``).
+        max_windows: evaluate only the first this many test windows (None: all).
+
+    Returns:
+        The evaluation record (also written to ``folder/evaluations/<name>.json``).
+
+    Raises:
+        ValueError: not a finished run, no circuit layer in the model, bad options.
+    """
+    from ..models import set_executor
+    from .run import load_run_model
+    from .trainer import metrics, predict, prepare_data, resolve_dtype
+
+    if executor not in ("pennylane", "qiskit"):
+        raise ValueError(f"executor must be 'pennylane' or 'qiskit', got {executor!r}")
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int)
+                              or shots < 1):
+        raise ValueError(f"shots must be a positive int or None, got {shots!r}")
+    if noise is not None and executor != "qiskit":
+        raise ValueError("noise models are supported on executor 'qiskit' only")
+    if max_windows is not None and (isinstance(max_windows, bool) or
+                                    not isinstance(max_windows, int) or max_windows < 1):
+        raise ValueError(f"max_windows must be a positive int or None, got {max_windows!r}")
+    folder = Path(folder)
+    if not (folder / "result.json").is_file():
+        raise ValueError(f"{str(folder)!r} holds no finished run (no result.json)")
+    result = read_json(folder / "result.json")
+    model, cfg = load_run_model(folder)
+    options: dict[str, Any] = {}
+    if shots is not None:
+        options["shots"] = shots
+    if seed is not None:
+        options["seed"] = seed
+    if noise is not None:
+        options["noise_model"] = parse_noise(noise)
+    if device is not None:
+        if executor != "pennylane":
+            raise ValueError("device names a PennyLane device; use it with executor 'pennylane'")
+        options["device"] = device
+    changed = set_executor(model, executor, options)
+    if changed == 0:
+        raise ValueError(
+            f"model {cfg.model.name!r} has no circuit layer to run on {executor!r}"
+        )
+    split = prepare_data(cfg, resolve_dtype(cfg.train.dtype), torch.device("cpu"))
+    X, Y = split.test.X, split.test.Y
+    if max_windows is not None:
+        X, Y = X[:max_windows], Y[:max_windows]
+    emulated_model, _ = load_run_model(folder)
+    emulated = metrics(split, predict(emulated_model, X), Y)
+    scores = metrics(split, predict(model, X), Y)
+    label = name or "_".join(
+        [executor]
+        + ([f"shots{shots}"] if shots is not None else ["exact"])
+        + ([f"seed{seed}"] if seed is not None else [])
+        + ([noise.replace(":", "")] if noise is not None else [])
+    )
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", label):
+        raise ValueError(f"evaluation name {label!r} may hold letters, digits, '.', '_', '-'")
+    record = {
+        "name": label,
+        "executor": executor,
+        "shots": shots,
+        "seed": seed,
+        "noise": noise,
+        "device": device,
+        "windows": int(X.shape[0]),
+        "test": scores,
+        "emulated_test": emulated,
+        "emulated_test_full": result.get("test"),
+        "change": {k: scores[k] - emulated[k] for k in scores},
+    }
+    atomic_write_json(folder / "evaluations" / f"{label}.json", record)
+    return record

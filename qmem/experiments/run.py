@@ -1,0 +1,422 @@
+"""One experiment as a folder of files, resumable after a crash at any moment.
+
+A run folder holds:
+
+- ``config.toml``: the resolved config (every default written out);
+- ``env.json``: package versions, git commit, device, threads, seed;
+- ``status.json``: ``running`` / ``done`` / ``failed`` (with the error) / ``interrupted``;
+- ``metrics.jsonl``: one line per finished epoch (train and validation loss, learning rate);
+- ``timings.jsonl``: seconds per epoch (kept apart, so ``metrics.jsonl`` is reproducible);
+- ``checkpoint.pt``: model, optimiser, schedule, data-order RNG, history, best weights, written
+  atomically after every epoch;
+- at the end ``model.pt`` (config and final ``state_dict``), ``predictions.csv`` and
+  ``result.json`` (``{"test": {"mse", "rmse", "mae", "r2"}, "params": {...}, ...}``).
+
+``resume=True`` continues from the last checkpoint and ends with the same weights, metrics and
+``metrics.jsonl`` as an uninterrupted run (bitwise on CPU), even after ``SIGKILL`` during a
+checkpoint write. A finished run is never rewritten without ``resume`` (a no-op then) or
+``force``. Every checkpoint loads with ``torch.load(..., weights_only=True)``.
+
+>>> import tempfile
+>>> from qmem.experiments.config import ExperimentConfig
+>>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine", "num": 60},
+...     "model": {"name": "lstm", "hidden_size": 2},
+...     "train": {"epochs": 2, "device": "cpu"}})
+>>> result = run_experiment(cfg, tempfile.mkdtemp(), progress=False)
+>>> sorted(result["test"]), result["epochs_run"]
+(['mae', 'mse', 'r2', 'rmse'], 2)
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import ExperimentConfig
+from .files import (
+    atomic_save_torch,
+    atomic_write_json,
+    atomic_write_text,
+    environment,
+    json_safe,
+    load_torch,
+    read_json,
+)
+from .toml_io import dumps, load_toml
+from .trainer import (
+    NonFiniteLoss,
+    build_model,
+    loss_on,
+    make_optimizer,
+    make_scheduler,
+    metrics,
+    predict,
+    prepare_data,
+    resolve_device,
+    resolve_dtype,
+    resolve_hidden_size,
+    train_epoch,
+)
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "RUN_FILES",
+    "RunStateError",
+    "load_run_config",
+    "load_run_model",
+    "run_experiment",
+    "run_id",
+    "run_status",
+]
+
+CHECKPOINT_FORMAT = "qmem.checkpoint/1"
+MODEL_FORMAT = "qmem.model/1"
+RUN_FILES = (
+    "config.toml",
+    "env.json",
+    "status.json",
+    "metrics.jsonl",
+    "timings.jsonl",
+    "checkpoint.pt",
+    "model.pt",
+    "predictions.csv",
+    "result.json",
+)
+
+
+class RunStateError(RuntimeError):
+    """The run folder's state forbids the request (finished run, config changed, ...)."""
+
+
+def run_id(cfg: ExperimentConfig) -> str:
+    """A stable id of a resolved config: 12 hex digits of its canonical JSON's SHA-256.
+
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine"},
+    ...                                   "model": {"name": "lstm", "hidden_size": 2}})
+    >>> run_id(cfg) == run_id(ExperimentConfig.from_dict(cfg.to_nested()))
+    True
+    """
+    text = json.dumps(cfg.to_nested(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def run_status(folder: str | Path) -> dict[str, Any] | None:
+    """The folder's ``status.json`` (None when there is no run there)."""
+    path = Path(folder) / "status.json"
+    if not path.is_file():
+        return None
+    try:
+        return read_json(path)
+    except ValueError:
+        return {"state": "unknown"}
+
+
+def load_run_config(folder: str | Path) -> ExperimentConfig:
+    """The resolved config saved in a run folder."""
+    path = Path(folder) / "config.toml"
+    if not path.is_file():
+        raise FileNotFoundError(f"{str(folder)!r} is no run folder: it has no config.toml")
+    return ExperimentConfig.from_dict(load_toml(path), owner=f"run config {str(path)!r}")
+
+
+def _finite(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}
+
+
+def _set_status(folder: Path, state: str, **extra: Any) -> None:
+    atomic_write_json(folder / "status.json", {"state": state, **extra})
+
+
+def _write_lines(path: Path, rows: list[dict[str, Any]]) -> None:
+    atomic_write_text(path, "".join(json.dumps(json_safe(r), allow_nan=False) + "\n" for r in rows))
+
+
+def _append_line(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(json_safe(row), allow_nan=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _prepare_folder(folder: Path, cfg: ExperimentConfig, resume: bool, force: bool) -> bool:
+    """Check the folder's state; returns True when a finished run is already there."""
+    status = run_status(folder)
+    present = [name for name in RUN_FILES if (folder / name).exists()]
+    if force:
+        for name in present:
+            (folder / name).unlink()
+        shutil.rmtree(folder / "evaluations", ignore_errors=True)
+        return False
+    if not present:
+        return False
+    if not resume:
+        state = (status or {}).get("state", "unknown")
+        raise RunStateError(
+            f"{str(folder)!r} already holds a run (state: {state}); use --resume to continue "
+            "it or --force to start over"
+        )
+    if (folder / "config.toml").is_file():
+        saved = load_run_config(folder)
+        if saved.to_nested() != cfg.to_nested():
+            raise RunStateError(
+                f"cannot resume {str(folder)!r}: its config.toml differs from the config given "
+                "(use --force to start over, or resume with the saved config)"
+            )
+    return (status or {}).get("state") == "done" and (folder / "result.json").is_file()
+
+
+def _predictions_csv(split: Any, preds: dict[str, torch.Tensor]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    h = int(split.train.Y.shape[-1])
+    names = ["y_true", "y_pred"] if h == 1 else (
+        [f"y_true_{k + 1}" for k in range(h)] + [f"y_pred_{k + 1}" for k in range(h)]
+    )
+    writer.writerow(["split", "target_index", *names])
+    for part in ("train", "val", "test"):
+        w = getattr(split, part)
+        if len(w) == 0:
+            continue
+        t = split.inverse(w.Y).double().cpu()  # (N, H) original units
+        p = split.inverse(preds[part]).double().cpu()  # (N, H)
+        for i, idx in enumerate(w.target_index.tolist()):
+            writer.writerow([part, idx, *(repr(float(v)) for v in (*t[i], *p[i]))])
+    return out.getvalue()
+
+
+def run_experiment(
+    cfg: ExperimentConfig,
+    folder: str | Path,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    progress: bool | None = None,
+) -> dict[str, Any]:
+    """Train and evaluate one experiment into ``folder``; returns ``result.json``'s content.
+
+    Args:
+        cfg: the experiment config.
+        folder: the run folder (created if missing).
+        resume: continue a killed or interrupted run from its checkpoint (a finished run is
+            left as it is and its result returned).
+        force: delete the run files already in ``folder`` and start over.
+        progress: show a progress bar (None: only when stderr is a terminal).
+
+    Returns:
+        The result dict written to ``result.json``.
+
+    Raises:
+        RunStateError: the folder holds a run and neither ``resume`` nor ``force`` is given,
+            or its saved config differs from ``cfg``.
+        NonFiniteLoss: the loss became NaN/inf (the run is marked failed).
+    """
+    if not isinstance(cfg, ExperimentConfig):
+        raise TypeError(f"cfg must be an ExperimentConfig, got {type(cfg).__name__}")
+    if resume and force:
+        raise ValueError("give resume or force, not both")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    if _prepare_folder(out, cfg, resume, force):
+        return read_json(out / "result.json")
+    atomic_write_text(out / "config.toml", dumps(cfg.to_nested()))
+    _set_status(out, "running")
+    try:
+        result = _train(cfg, out, resume=resume, progress=progress)
+    except KeyboardInterrupt:
+        _set_status(out, "interrupted", error="interrupted by the user (resume with --resume)")
+        raise
+    except BaseException as err:
+        _set_status(out, "failed", error=f"{type(err).__name__}: {err}")
+        raise
+    _set_status(out, "done")
+    return result
+
+
+def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | None) -> dict:
+    from tqdm.auto import tqdm
+
+    from ..params import count_parameters
+
+    train = cfg.train
+    threads_before = torch.get_num_threads()
+    if train.threads is not None:
+        torch.set_num_threads(train.threads)
+    try:
+        dtype = resolve_dtype(train.dtype)
+        device = resolve_device(train.device)
+        atomic_write_json(out / "env.json", environment(device, train.seed))
+        split = prepare_data(cfg, dtype, device)
+        hidden = resolve_hidden_size(
+            cfg, int(split.train.X.shape[-1]), int(split.train.Y.shape[-1])
+        )
+        model = build_model(cfg, split, dtype, device, hidden_size=hidden)
+        optimizer = make_optimizer(train, model.parameters())
+        scheduler = make_scheduler(train, optimizer)
+        gen = torch.Generator().manual_seed(train.seed)
+        history: list[dict[str, Any]] = []
+        best: dict[str, Any] = {"val_loss": None, "epoch": 0, "state_dict": None}
+        start = 0
+        ckpt_path = out / "checkpoint.pt"
+        if resume and ckpt_path.is_file():
+            ckpt = load_torch(ckpt_path)
+            if ckpt.get("format") != CHECKPOINT_FORMAT or ckpt.get("config") != cfg.to_nested():
+                raise RunStateError(
+                    f"checkpoint {str(ckpt_path)!r} belongs to another config or format"
+                )
+            model.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(ckpt["scheduler"])
+            gen.set_state(ckpt["generator"])
+            history = list(ckpt["history"])
+            best = dict(ckpt["best"])
+            start = int(ckpt["epoch"])
+        _write_lines(out / "metrics.jsonl", history)  # drop lines past the checkpoint
+        if start == 0 and (out / "timings.jsonl").exists():
+            (out / "timings.jsonl").unlink()
+        n = int(split.train.X.shape[0])
+        per_epoch = -(-n // train.batch_size)
+        stopped_early = start > 0 and bool(history and history[-1].get("stop"))
+        bar = tqdm(
+            total=train.epochs * per_epoch,
+            initial=start * per_epoch,
+            disable=(None if progress is None else not progress),
+            desc=f"{cfg.title} epoch {start + 1}/{train.epochs}",
+            unit="batch",
+            leave=False,
+        )
+
+        def on_batch(loss: float) -> None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+
+        epoch = start
+        while epoch < train.epochs and not stopped_early:
+            epoch += 1
+            bar.set_description(f"{cfg.title} epoch {epoch}/{train.epochs}")
+            t0 = time.perf_counter()
+            try:
+                train_loss = train_epoch(
+                    model, optimizer, split.train.X, split.train.Y, train, gen, epoch, on_batch
+                )
+            except NonFiniteLoss:
+                bar.close()
+                raise
+            lr = float(optimizer.param_groups[0]["lr"])
+            if scheduler is not None:
+                scheduler.step()
+            seconds = time.perf_counter() - t0
+            val_loss = loss_on(model, split.val.X, split.val.Y)
+            row: dict[str, Any] = {"epoch": epoch, "train_loss": train_loss,
+                                   "val_loss": val_loss, "lr": lr}
+            if train.patience is not None and val_loss is not None:
+                if best["val_loss"] is None or val_loss < best["val_loss"]:
+                    best = {
+                        "val_loss": val_loss,
+                        "epoch": epoch,
+                        "state_dict": {k: v.detach().clone() for k, v in
+                                       model.state_dict().items()},
+                    }
+                elif epoch - int(best["epoch"]) >= train.patience:
+                    row["stop"] = True
+                    stopped_early = True
+            history.append(row)
+            atomic_save_torch(
+                ckpt_path,
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "config": cfg.to_nested(),
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                    "generator": gen.get_state(),
+                    "history": history,
+                    "best": best,
+                },
+            )
+            _append_line(out / "metrics.jsonl", row)
+            _append_line(out / "timings.jsonl", {"epoch": epoch, "seconds": seconds})
+        bar.close()
+        if best["state_dict"] is not None:
+            model.load_state_dict(best["state_dict"])
+        preds = {part: predict(model, getattr(split, part).X) for part in
+                 ("train", "val", "test")}
+        scores = {
+            part: _finite(metrics(split, preds[part], getattr(split, part).Y))
+            for part in ("train", "val", "test")
+            if len(getattr(split, part)) > 0
+        }
+        counts = count_parameters(model)
+        timings = [json.loads(line)["seconds"] for line in
+                   (out / "timings.jsonl").read_text().splitlines() if line.strip()]
+        timings.sort()
+        result = {
+            "title": cfg.title,
+            "run_id": run_id(cfg),
+            "dataset": cfg.data.name,
+            "protocol": cfg.data.protocol,
+            "model": cfg.model.name,
+            "hidden_size": hidden,
+            "budget": cfg.model.budget,
+            "seed": train.seed,
+            "dtype": train.dtype,
+            "device": str(device),
+            "epochs_run": len(history),
+            "stopped_early": stopped_early,
+            "best_epoch": int(best["epoch"]) if best["state_dict"] is not None else None,
+            "final_train_loss": history[-1]["train_loss"] if history else None,
+            "seconds_per_epoch": timings[len(timings) // 2] if timings else None,
+            "windows": {p: len(getattr(split, p)) for p in ("train", "val", "test")},
+            "split": split.describe(),
+            "params": {k: counts[k] for k in ("quantum", "classical", "total")},
+            **scores,
+        }
+        atomic_write_text(out / "predictions.csv", _predictions_csv(split, preds))
+        atomic_save_torch(
+            out / "model.pt",
+            {
+                "format": MODEL_FORMAT,
+                "config": cfg.to_nested(),
+                "hidden_size": hidden,
+                "state_dict": model.state_dict(),
+            },
+        )
+        atomic_write_json(out / "result.json", result)
+        return result
+    finally:
+        if train.threads is not None:
+            torch.set_num_threads(threads_before)
+
+
+def load_run_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Any, Any]:
+    """Rebuild a finished run's model from its files: ``(model, config)``.
+
+    The weights load with ``weights_only=True``; a ``model.pt`` whose saved config differs
+    from the folder's ``config.toml`` is refused.
+    """
+    folder = Path(folder)
+    cfg = load_run_config(folder)
+    saved = load_torch(folder / "model.pt")
+    if saved.get("format") != MODEL_FORMAT:
+        raise ValueError(f"{str(folder / 'model.pt')!r} is no qmem model file")
+    if saved.get("config") != cfg.to_nested():
+        raise ValueError(
+            f"{str(folder / 'model.pt')!r} was saved for another config than config.toml"
+        )
+    dev = torch.device(device)
+    dtype = resolve_dtype(cfg.train.dtype)
+    split = prepare_data(cfg, dtype, dev)
+    model = build_model(cfg, split, dtype, dev, hidden_size=saved.get("hidden_size"))
+    model.load_state_dict(saved["state_dict"])
+    return model, cfg

@@ -1,0 +1,278 @@
+"""Training pieces of an experiment: data, model, optimiser, one epoch, evaluation, metrics.
+
+Every piece is a function of the experiment config (and the seeded ``torch.Generator`` that
+orders the data), so a run is a pure function of its config. The loss is the MSE of the
+scaled one-step (or ``horizon``-step) forecast ``y[:, -1]``; metrics are computed on
+predictions mapped back to the series' original units.
+
+>>> from qmem.experiments.config import ExperimentConfig
+>>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine", "num": 60},
+...     "model": {"name": "lstm", "hidden_size": 2}, "train": {"epochs": 1, "device": "cpu"}})
+>>> split = prepare_data(cfg, torch.float32, torch.device("cpu"))
+>>> model = build_model(cfg, split, torch.float32, torch.device("cpu"))
+>>> metrics(split, predict(model, split.test.X), split.test.Y).keys()
+dict_keys(['mse', 'rmse', 'mae', 'r2'])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from .config import ExperimentConfig, TrainSection
+
+__all__ = [
+    "NonFiniteLoss",
+    "build_model",
+    "make_optimizer",
+    "make_scheduler",
+    "metrics",
+    "predict",
+    "prepare_data",
+    "resolve_device",
+    "resolve_dtype",
+    "resolve_hidden_size",
+    "train_epoch",
+]
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+EVAL_CHUNK = 4096
+"""Windows per forward pass during evaluation (bounds the memory of large test splits)."""
+
+
+class NonFiniteLoss(RuntimeError):
+    """The training loss became NaN or inf; the message names the epoch and the batch."""
+
+
+def resolve_dtype(name: str) -> torch.dtype:
+    """``"float32"`` / ``"float64"`` -> the torch dtype."""
+    if name not in _DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {name!r}")
+    return _DTYPES[name]
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"`` -> a device.
+
+    Raises:
+        ValueError: ``"cuda"`` asked for where torch sees no CUDA device.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for, but torch sees no CUDA device; "
+                         "use device = 'cpu' or 'auto'")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {name!r}")
+    return torch.device(name)
+
+
+def prepare_data(cfg: ExperimentConfig, dtype: torch.dtype, device: torch.device) -> Any:
+    """Generate or load the series, window it, split it and scale it (``WindowSplit``)."""
+    from .. import datasets
+
+    series = datasets.make(cfg.data.name, **cfg.data.options)
+    return datasets.window_split(
+        series,
+        window=cfg.data.window,
+        horizon=cfg.data.horizon,
+        fractions=cfg.data.fractions,
+        scaler=cfg.data.scaler,
+        protocol=cfg.data.protocol,
+        target=cfg.data.target,
+        dtype=dtype,
+        device=device,
+    )
+
+
+def resolve_hidden_size(cfg: ExperimentConfig, input_size: int, output_size: int) -> int | None:
+    """``[model] hidden_size``, or the hidden size nearest ``budget`` parameters."""
+    if cfg.model.budget is None:
+        return cfg.model.hidden_size
+    from ..params import hidden_size_for_budget
+
+    return hidden_size_for_budget(
+        cfg.model.name,
+        cfg.model.budget,
+        input_size=input_size,
+        output_size=output_size,
+        **cfg.model_options(),
+    )
+
+
+def build_model(
+    cfg: ExperimentConfig,
+    split: Any,
+    dtype: torch.dtype,
+    device: torch.device,
+    hidden_size: int | None = None,
+) -> nn.Module:
+    """The config's model for the split's shapes, in ``dtype`` on ``device``."""
+    from .. import models
+
+    input_size = int(split.train.X.shape[-1])
+    output_size = int(split.train.Y.shape[-1])
+    if hidden_size is None:
+        hidden_size = resolve_hidden_size(cfg, input_size, output_size)
+    model = models.build(
+        cfg.model.name,
+        input_size=input_size,
+        hidden_size=hidden_size,
+        output_size=output_size,
+        **cfg.model_options(),
+    )
+    return model.to(device=device, dtype=dtype)
+
+
+def make_optimizer(train: TrainSection, params: Any) -> torch.optim.Optimizer:
+    """The optimiser named by ``[train] optimizer`` with its options."""
+    params = list(params)
+    if train.optimizer == "adam":
+        return torch.optim.Adam(
+            params, lr=train.lr, betas=train.betas, eps=train.eps, weight_decay=train.weight_decay
+        )
+    if train.optimizer == "rmsprop":
+        return torch.optim.RMSprop(
+            params, lr=train.lr, alpha=train.alpha, eps=train.eps,
+            weight_decay=train.weight_decay, momentum=train.momentum,
+        )
+    if train.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=train.lr, momentum=train.momentum, weight_decay=train.weight_decay
+        )
+    if train.optimizer == "lbfgs":
+        if train.weight_decay:
+            raise ValueError("[train] weight_decay is not supported by optimizer 'lbfgs'")
+        return torch.optim.LBFGS(
+            params, lr=train.lr, max_iter=20, history_size=10, line_search_fn="strong_wolfe"
+        )
+    raise ValueError(f"unknown optimizer {train.optimizer!r}")  # pragma: no cover
+
+
+def make_scheduler(
+    train: TrainSection, optimizer: torch.optim.Optimizer
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The per-epoch learning-rate schedule, or None for ``"none"``."""
+    if train.schedule == "none":
+        return None
+    if train.schedule == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, train.step_size, gamma=train.gamma)
+    if train.schedule == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=train.gamma)
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=train.epochs)
+
+
+def _forecast(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    y, _ = model(x)  # (B, T, O) recurrent or (B, 1, O) window model
+    return y[:, -1]  # (B, O)
+
+
+def _check_dtypes(model: nn.Module, x: torch.Tensor) -> None:
+    p = next(model.parameters(), None)
+    if p is not None and (p.dtype != x.dtype or p.device != x.device):
+        raise TypeError(
+            f"data is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}; "
+            "build both from the same [train] dtype and device"
+        )
+
+
+def train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    train: TrainSection,
+    generator: torch.Generator,
+    epoch: int,
+    on_batch: Callable[[float], None] | None = None,
+) -> float:
+    """One pass over the training windows; returns the mean training loss.
+
+    Args:
+        model: the model (put in training mode here).
+        optimizer: its optimiser.
+        X: inputs, shape (N, T, F).
+        Y: targets, shape (N, H).
+        train: the ``[train]`` section (batch size, shuffle, clipping).
+        generator: the CPU generator that orders the data (its state is checkpointed).
+        epoch: 1-based epoch number, for messages.
+        on_batch: called with each batch's loss (progress display).
+
+    Raises:
+        NonFiniteLoss: a batch's loss is NaN or inf (names epoch and batch).
+    """
+    _check_dtypes(model, X)
+    model.train()
+    n = int(X.shape[0])
+    order = torch.randperm(n, generator=generator) if train.shuffle else torch.arange(n)
+    total = 0.0
+    loss_fn = nn.MSELoss()
+    for b, start in enumerate(range(0, n, train.batch_size), start=1):
+        idx = order[start : start + train.batch_size].to(X.device)
+        xb, yb = X[idx], Y[idx]
+
+        def closure(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(_forecast(model, xb), yb)
+            loss.backward()
+            if train.clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), train.clip_grad_norm)
+            return loss
+
+        if isinstance(optimizer, torch.optim.LBFGS):
+            loss = optimizer.step(closure)
+        else:
+            loss = closure()
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise NonFiniteLoss(
+                f"the training loss is {value} at epoch {epoch}, batch {b}; lower [train] lr "
+                "or set clip_grad_norm"
+            )
+        if not isinstance(optimizer, torch.optim.LBFGS):
+            optimizer.step()
+        total += value * int(xb.shape[0])
+        if on_batch is not None:
+            on_batch(value)
+    return total / n
+
+
+@torch.no_grad()
+def predict(model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """Scaled forecasts for inputs ``X`` (N, T, F) -> (N, H), in eval mode, no graph."""
+    model.eval()
+    if X.shape[0] == 0:
+        out = int(getattr(model, "output_size", 1) or 1)
+        return X.new_zeros((0, out))
+    _check_dtypes(model, X)
+    parts = [_forecast(model, X[i : i + EVAL_CHUNK]) for i in range(0, X.shape[0], EVAL_CHUNK)]
+    return torch.cat(parts, dim=0)
+
+
+@torch.no_grad()
+def loss_on(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> float | None:
+    """Scaled MSE on one split (None for an empty split)."""
+    if X.shape[0] == 0:
+        return None
+    return float(nn.functional.mse_loss(predict(model, X), Y))
+
+
+def metrics(split: Any, pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    """MSE, RMSE, MAE and R² in the series' original units.
+
+    Args:
+        split: the ``WindowSplit`` (its scaler maps values back).
+        pred: scaled predictions, shape (N, H).
+        target: scaled targets, shape (N, H).
+    """
+    p = split.inverse(pred).double().cpu()
+    t = split.inverse(target).double().cpu()
+    err = p - t
+    mse = float((err**2).mean())
+    var = float(((t - t.mean()) ** 2).mean())
+    r2 = 1.0 - mse / var if var > 0 else float("nan")
+    return {"mse": mse, "rmse": math.sqrt(mse), "mae": float(err.abs().mean()), "r2": r2}
