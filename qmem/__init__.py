@@ -12,7 +12,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "count_parameters", "hidden_size_for_budget"]
+__all__ = ["__version__", "config_schema", "count_parameters", "hidden_size_for_budget"]
 
 
 def __getattr__(name: str) -> object:
@@ -21,4 +21,8 @@ def __getattr__(name: str) -> object:
         from . import params
 
         return getattr(params, name)
+    if name == "config_schema":
+        from .schema import config_schema
+
+        return config_schema
     raise AttributeError(f"module 'qmem' has no attribute {name!r}")

@@ -12,7 +12,8 @@ comes from a run's ``result.json``, ``metrics.jsonl`` or ``predictions.csv``.
 ...     {"dataset": "d", "protocol": "honest", "title": "lstm", "model": "lstm",
 ...      "hidden_size": 2, "seed": s, "params": {"quantum": 0, "classical": 41, "total": 41},
 ...      "test": {"mse": m, "rmse": m ** 0.5, "mae": m, "r2": 0.9},
-...      "seconds_per_epoch": 0.1, "group": "g"} for s, m in ((0, 1.0), (1, 3.0))])
+...      "seconds_per_epoch": 0.1, "group": "g", "folder": f"runs/{s}"}
+...     for s, m in ((0, 1.0), (1, 3.0))])
 >>> rows[0]["n_seeds"], rows[0]["test_mse_mean"], rows[0]["test_mse_std"]
 (2, 2.0, 1.4142135623730951)
 """
