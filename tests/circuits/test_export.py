@@ -11,7 +11,8 @@ import torch
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp, Statevector
 
-from qmem.circuits import pennylane_backend, qiskit_backend
+from qmem.circuits.backends import pennylane as pennylane_backend
+from qmem.circuits.backends import qiskit as qiskit_backend
 from qmem.circuits.export import draw, to_qasm3, to_qiskit
 from qmem.circuits.ir import Circuit, Op
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from qmem.circuits import pennylane_backend, qiskit_backend
+from qmem.circuits.backends import pennylane as pennylane_backend
+from qmem.circuits.backends import qiskit as qiskit_backend
 from qmem.circuits.ir import Circuit, Op
 
 # ---------------------------------------------------------------- independent reference

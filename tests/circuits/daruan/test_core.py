@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmem.circuits import daruan, daruan_circuit
-from qmem.circuits.daruan_def import daruan_angles, theta_shape
-from qmem.circuits.daruan_fourier import fourier_coefficients
+from qmem.circuits.daruan import daruan_angles, theta_shape
+from qmem.circuits.daruan.fourier import fourier_coefficients
 
-from . import daruan_reference as ref
+from .. import daruan_reference as ref
 
 ANSATZE = ["pz", "rpz", "real"]
 F64 = torch.float64
@@ -43,7 +43,7 @@ def test_torch_executors_match_reference(ansatz, reps, preact, gen):
     theta, w, b = _params(ansatz, reps, (3, 2), gen, preact)
     x = 3 * torch.randn(4, 3, 2, generator=gen, dtype=F64)
     want = _reference(x, theta, w, b, ansatz)
-    executors = ["statevector"] if preact else ["fourier", "statevector", "auto"]
+    executors = ["bloch"] if preact else ["fourier", "bloch", "auto"]
     for executor in executors:
         got = daruan(x, theta, ansatz=ansatz, w=w, b=b, executor=executor)
         assert got.shape == (4, 3, 2) and got.dtype == F64
@@ -54,7 +54,7 @@ def test_torch_executors_match_reference(ansatz, reps, preact, gen):
 def test_abs_readout_is_qkan_fast_measure(ansatz, gen):
     theta, w, b = _params(ansatz, 3, (5,), gen, True)
     x = torch.randn(5, generator=gen, dtype=F64)
-    got = daruan(x, theta, ansatz=ansatz, w=w, b=b, readout="abs", executor="statevector")
+    got = daruan(x, theta, ansatz=ansatz, w=w, b=b, readout="abs", executor="bloch")
     torch.testing.assert_close(got, _reference(x, theta, w, b, ansatz, "abs"), atol=1e-10, rtol=0)
 
 
@@ -100,7 +100,7 @@ def test_gradients_match_finite_differences(ansatz, gen):
         t.requires_grad_(True)
 
     def sv(x, theta, w, b):
-        return daruan(x, theta, ansatz=ansatz, w=w, b=b, executor="statevector")
+        return daruan(x, theta, ansatz=ansatz, w=w, b=b, executor="bloch")
 
     assert torch.autograd.gradcheck(sv, (x, theta, w, b))
 
@@ -132,11 +132,11 @@ def test_sdk_gradients_match_statevector(executor, gen):
     theta, w, b = _params("pz", 2, (2,), gen, True)
     x = torch.randn(2, generator=gen, dtype=F64)
     grads = {}
-    for name in ("statevector", executor):
+    for name in ("bloch", executor):
         params = [t.clone().requires_grad_(True) for t in (x, theta, w, b)]
         out = daruan(*params[:2], w=params[2], b=params[3], executor=name)
         grads[name] = torch.autograd.grad(out.sum(), params)
-    for got, want in zip(grads[executor], grads["statevector"], strict=True):
+    for got, want in zip(grads[executor], grads["bloch"], strict=True):
         torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
 
 
@@ -146,7 +146,7 @@ def test_output_is_trigonometric_polynomial_of_degree_reps(ansatz, reps, gen):
     theta, _, _ = _params(ansatz, reps, (), gen, False)
     n = 64
     x = torch.arange(n, dtype=F64) * (2 * math.pi / n)
-    spectrum = np.fft.rfft(daruan(x, theta, ansatz=ansatz, executor="statevector").numpy())
+    spectrum = np.fft.rfft(daruan(x, theta, ansatz=ansatz, executor="bloch").numpy())
     assert np.abs(spectrum[reps + 1 :]).max() < 1e-10
     assert np.abs(spectrum[reps]) > 1e-6
 
@@ -176,8 +176,8 @@ def test_broadcasting_and_float32(ansatz, reps, x_shape, p_shape):
     gen = torch.Generator().manual_seed(0)
     theta = torch.randn((*p_shape, *theta_shape(ansatz, reps)), generator=gen)
     x = torch.randn((*x_shape, *p_shape), generator=gen)
-    want = daruan(x.double(), theta.double(), ansatz=ansatz, executor="statevector")
-    for executor in ("fourier", "statevector"):
+    want = daruan(x.double(), theta.double(), ansatz=ansatz, executor="bloch")
+    for executor in ("fourier", "bloch"):
         got = daruan(x, theta, ansatz=ansatz, executor=executor)
         assert got.dtype == torch.float32 and got.shape == want.shape
         torch.testing.assert_close(got.double(), want, atol=1e-5, rtol=0)
@@ -188,17 +188,17 @@ def test_broadcasting_and_float32(ansatz, reps, x_shape, p_shape):
     [
         ({"ansatz": "px"}, ValueError, "unknown ansatz 'px'"),
         ({"executor": "cuda"}, ValueError, "unknown executor 'cuda'"),
-        ({"readout": "x"}, ValueError, "unknown readout 'x'"),
+        ({"readout": "x"}, ValueError, "readout must be one of .*got 'x'"),
         ({"theta": torch.zeros(1, 2)}, ValueError, "reps must be >= 1"),
         ({"theta": torch.zeros(3, 3)}, ValueError, r"shape \(\.\.\., r\+1, 2\)"),
         ({"w": torch.ones(5)}, ValueError, "w must have shape"),
-        ({"w": torch.ones(2), "executor": "fourier"}, ValueError, "use 'statevector'"),
+        ({"w": torch.ones(2), "executor": "fourier"}, ValueError, "use 'bloch'"),
         ({"readout": "abs", "executor": "fourier"}, ValueError, "readout 'z'"),
         ({"x": torch.tensor([0.0, math.nan])}, ValueError, "non-finite"),
         ({"x": torch.tensor([math.inf])}, ValueError, "non-finite"),
         ({"x": torch.tensor([1, 2])}, TypeError, "floating-point"),
         ({"x": [0.1]}, TypeError, "torch.Tensor"),
-        ({"executor": "statevector", "shots": 10}, ValueError, "takes no options"),
+        ({"executor": "bloch", "shots": 10}, ValueError, "takes no options"),
     ],
 )
 def test_bad_input_raises_clear_errors(kwargs, error, match):
@@ -223,7 +223,7 @@ def test_circuit_exports_to_qiskit_and_draws():
 def test_torch_executors_on_cuda(ansatz, gen):
     theta, w, b = _params(ansatz, 3, (4,), gen, True)
     x = torch.randn(5, 4, generator=gen, dtype=F64)
-    for executor, ww, bb in (("fourier", None, None), ("statevector", w, b)):
+    for executor, ww, bb in (("fourier", None, None), ("bloch", w, b)):
         want = daruan(x, theta, ansatz=ansatz, w=ww, b=bb, executor=executor)
         cuda = [None if t is None else t.cuda() for t in (x, theta, ww, bb)]
         got = daruan(cuda[0], cuda[1], ansatz=ansatz, w=cuda[2], b=cuda[3], executor=executor)
@@ -251,7 +251,7 @@ def test_exported_circuit_computes_the_activation(ansatz, gen):
 
 @pytest.mark.parametrize("keep_states", [True, False])
 def test_bloch_engine_gradients_both_backward_modes(keep_states):
-    from qmem.circuits.bloch_engine import bloch_run
+    from qmem.circuits.emulation.bloch import bloch_run
 
     gen = torch.Generator().manual_seed(4)
     gates = (("rz", "f", 0), ("ry", "f", 1), ("rz", "d", 0), ("x", None, 0), ("ry", "f", 2),

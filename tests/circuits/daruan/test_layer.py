@@ -42,7 +42,7 @@ def _by_hand(layer, x):
             w=w,
             b=b,
             readout=layer.readout,
-            executor="statevector",
+            executor="bloch",
         )
         if layer.postact_bias is not None:
             phi = phi + layer.postact_bias[j, i]
@@ -61,7 +61,7 @@ def test_layer_equals_edge_by_edge_sum(ansatz, preact, base, gen):
     layer = _layer(ansatz, preact=preact, base=base)
     x = torch.randn(5, 3, generator=gen, dtype=F64)
     want = _by_hand(layer, x)
-    for executor in ["statevector"] if preact else ["fourier", "statevector"]:
+    for executor in ["bloch"] if preact else ["fourier", "bloch"]:
         layer.executor = executor
         torch.testing.assert_close(layer(x), want, atol=1e-12, rtol=0)
 
@@ -70,7 +70,7 @@ def test_layer_equals_edge_by_edge_sum(ansatz, preact, base, gen):
 def test_layer_on_sdk_executors(executor, gen):
     layer = _layer("pz", preact=True, i=2, o=2)
     x = torch.randn(3, 2, generator=gen, dtype=F64)
-    layer.executor = "statevector"
+    layer.executor = "bloch"
     want = layer(x)
     layer.executor = executor
     torch.testing.assert_close(layer(x), want, atol=1e-6, rtol=0)
@@ -125,7 +125,7 @@ def test_refine_keeps_the_function(ansatz, preact, gen):
         with pytest.raises(ValueError, match="preact_trainable=True"):
             layer.refined(3)
         return
-    layer.executor = "statevector"
+    layer.executor = "bloch"
     finer = layer.refined(4)
     assert finer.reps == 4 and finer.theta.shape[2] == (5 if ansatz != "real" else 4)
     torch.testing.assert_close(finer(x), layer(x), atol=1e-12, rtol=0)
@@ -180,11 +180,11 @@ def test_training_fits_a_function(gen):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"reps": 0}, ValueError, "reps must be >= 1"),
+        ({"reps": 0}, ValueError, "reps must be an int >= 1, got 0"),
         ({"reps": 1.5}, TypeError, "reps must be an int"),
         ({"ansatz": "mix"}, ValueError, "unknown ansatz 'mix'"),
-        ({"in_features": 0}, ValueError, "in_features must be an int >= 1"),
-        ({"base_activation": "gelu"}, ValueError, "unknown base_activation 'gelu'"),
+        ({"in_features": 0}, ValueError, "in_features must be a positive int, got 0"),
+        ({"base_activation": "gelu"}, ValueError, "base_activation must be one of .*got 'gelu'"),
         ({"executor": "gpu"}, ValueError, "unknown executor 'gpu'"),
         ({"seed": "x"}, TypeError, "seed must be"),
     ],
@@ -204,7 +204,7 @@ def test_bad_forward_input_raises():
     with pytest.raises(TypeError, match="floating point"):
         layer(torch.zeros(1, 3, dtype=torch.long))
     layer_pre = QKANLayer(3, 2, reps=1, preact_trainable=True, executor="fourier")
-    with pytest.raises(ValueError, match="use 'statevector'"):
+    with pytest.raises(ValueError, match="use 'bloch'"):
         layer_pre(torch.zeros(1, 3))
 
 
