@@ -1,7 +1,7 @@
 """Benchmark: QKANLayer(32, 32, pz) at batch 256, float32, every executor vs the alternatives.
 
 Compares, in one run and at identical outputs where the computation is the same:
-qmem's ``fourier`` and ``statevector`` executors, PennyLane and qiskit-aer through qmem (at a
+qmem's ``fourier`` and ``bloch`` executors, PennyLane and qiskit-aer through qmem (at a
 small batch: they run one circuit per edge and sample), the reference library ``qkan``
 (solvers ``exact`` and ``cutn``, exact ⟨Z⟩ readout, if installed), a Fourier-KAN layer (cos/sin
 basis + one matmul: the floor for the ``fourier`` executor), ``nn.Linear`` + SiLU and a
@@ -107,7 +107,7 @@ def main() -> None:
     x = torch.rand(BATCH, IN, generator=gen) * 4 - 2
     print(f"QKANLayer({IN}, {OUT}, pz), batch {BATCH}, float32, torch {torch.__version__}, "
           f"{args.threads} torch thread(s); medians of {args.repeats} runs; "
-          "'diff' = max |output - qmem statevector output| on the same parameters")
+          "'diff' = max |output - qmem bloch output| on the same parameters")
     header = f"{'reps':>4}  {'implementation':<44} {'fwd ms':>9} {'fwd+bwd ms':>11} " \
              f"{'x fourier':>9} {'diff':>9}"
     for reps in (2, 4):
@@ -122,11 +122,11 @@ def main() -> None:
             trained.preact_weight.uniform_(0.5, 1.5, generator=gen)
             trained.preact_bias.uniform_(-0.5, 0.5, generator=gen)
         ref_fixed = QKANLayer(IN, OUT, reps, "pz", seed=1, theta_init="normal",
-                              executor="statevector")
+                              executor="bloch")
         ref_fixed.load_state_dict(fixed.state_dict())
         rows.append(("qmem fourier", fixed, x, False))
-        rows.append(("qmem statevector", ref_fixed, x, False))
-        rows.append(("qmem statevector, trainable pre-act", trained, x, True))
+        rows.append(("qmem bloch", ref_fixed, x, False))
+        rows.append(("qmem bloch, trainable pre-act", trained, x, True))
         for solver in ("exact", "cutn"):
             for src, label in ((fixed, ""), (trained, ", trainable pre-act")):
                 theirs = qkan_layer(src, solver)
@@ -147,7 +147,7 @@ def main() -> None:
                      BSplineKAN(IN, OUT, generator=torch.Generator().manual_seed(0)), x, False))
         with torch.no_grad():
             want_fixed = ref_fixed(x)
-            trained.executor = "statevector"
+            trained.executor = "bloch"
             want_trained = trained(x)
         base_fb = None
         for name, module, inp, is_trained in rows:
