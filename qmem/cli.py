@@ -103,7 +103,8 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated model names (default {','.join(c.DEFAULT_MODELS)})")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--hidden-sizes", type=_int_list, default=None,
-                      help=f"comma-separated hidden sizes (default {c.DEFAULT_HIDDEN})")
+                      help="comma-separated hidden sizes (default "
+                      f"{','.join(map(str, c.DEFAULT_HIDDEN))})")
     size.add_argument("--budgets", type=_int_list, default=None,
                       help="comma-separated parameter budgets instead of hidden sizes")
     p.add_argument("--seeds", type=_int_list, default=list(c.DEFAULT_SEEDS),
@@ -118,6 +119,9 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
     p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     p.add_argument("--threads", type=int, default=None, help="torch threads per run")
+    p.add_argument("--option", "-o", action="append", default=[], metavar="MODEL.KEY=VALUE",
+                   help="a model option, e.g. -o qkan_lstm.reps=2 (repeatable; a model named "
+                   "here drops the default study's options: qkan_lstm/hqkan_lstm reps=1)")
     p.add_argument("--out", default="qmem-compare", help="output folder (default qmem-compare)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -243,7 +247,14 @@ def _fit(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from .experiments.compare import run_compare, study_configs
 
+    per_model: dict[str, dict[str, object]] = {}
+    for key, value in _parse_options(args.option).items():
+        model, dot, option = key.partition(".")
+        if not dot or not model or not option:
+            raise ValueError(f"--option {key}=... must look like MODEL.KEY=VALUE")
+        per_model.setdefault(model, {})[option] = value
     configs = study_configs(
+        model_options=per_model,
         datasets=args.datasets, models=args.models, hidden_sizes=args.hidden_sizes,
         budgets=args.budgets, seeds=args.seeds, epochs=args.epochs, executor=args.executor,
         device=args.device, dtype=args.dtype, protocol=args.protocol, window=args.window,
