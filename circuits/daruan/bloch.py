@@ -136,12 +136,18 @@ def bloch_schedule(ansatz: str, reps: int) -> BlochSchedule:
     return BlochSchedule(tuple(gates), tuple(fixed), tuple(offsets) if merge else None)
 
 
+_INDEX: dict[tuple[tuple[int, ...], torch.device], torch.Tensor] = {}
+
+
 def _columns(theta: torch.Tensor, nd: int, cols: tuple[int, ...]) -> torch.Tensor:
     """θ's columns ``cols`` (of θ flattened over its ``nd`` trailing dims), first: (c, ...)."""
     flat = theta.flatten(-nd) if nd > 1 else theta  # (..., n_θ)
     if cols == tuple(range(flat.shape[-1])):
         return flat.movedim(-1, 0).contiguous()
-    index = torch.tensor(cols, device=theta.device)
+    key = (cols, theta.device)
+    index = _INDEX.get(key)
+    if index is None:
+        index = _INDEX[key] = torch.tensor(cols, device=theta.device)
     return flat.index_select(-1, index).movedim(-1, 0).contiguous()  # (c, ...)
 
 
