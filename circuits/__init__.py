@@ -14,7 +14,7 @@ the same names stay importable through ``importlib`` and ``from qmem.circuits.vq
 torch.Size([3])
 >>> vqc(torch.zeros(5, 4), torch.zeros(2, 4, 3)).shape
 torch.Size([5, 4])
->>> executor_names("daruan")
+>>> executor_names("daruan")[:6]
 ('auto', 'fourier', 'bloch', 'statevector', 'pennylane', 'qiskit')
 """
 

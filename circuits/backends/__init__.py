@@ -3,10 +3,9 @@
 Importing this package registers the ``"pennylane"`` and ``"qiskit"`` executors but imports
 neither SDK: each is imported when its executor first runs.
 
->>> import sys
->>> import qmem.circuits.backends
->>> "pennylane" in sys.modules or "qiskit_aer" in sys.modules
-False
+>>> from qmem.circuits.executors import get_executor
+>>> get_executor("qiskit").kinds, get_executor("pennylane").options[:2]
+(('daruan', 'vqc'), ('device', 'diff_method'))
 """
 
 from . import pennylane, qiskit
