@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
-from .circuits import QKANLayer
-from .circuits.daruan import Executor
-from .circuits.daruan_def import Ansatz
+from .circuits import Ansatz, QKANLayer, check_executor
 from .params import count_parameters
 
 __all__ = ["TARGETS", "Target", "fit_function", "make_network"]
@@ -48,7 +46,7 @@ TARGETS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 def make_network(
-    width: int, reps: int, ansatz: Ansatz, executor: Executor, seed: int
+    width: int, reps: int, ansatz: Ansatz, executor: str, seed: int
 ) -> nn.Sequential:
     """``QKANLayer(1, width) -> QKANLayer(width, 1)`` with seeded initialisation."""
     gen = torch.Generator().manual_seed(seed)
@@ -63,7 +61,7 @@ def fit_function(
     width: int = 4,
     reps: int = 3,
     ansatz: Ansatz = "pz",
-    executor: Executor = "auto",
+    executor: str = "auto",
     epochs: int = 300,
     lr: float = 0.02,
     points: int = 128,
@@ -93,8 +91,7 @@ def fit_function(
     for name, value in (("width", width), ("epochs", epochs), ("points", points)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if executor not in get_args(Executor):
-        raise ValueError(f"unknown executor {executor!r}; allowed: {', '.join(get_args(Executor))}")
+    check_executor("daruan", executor)
     target = TARGETS[function]
     x = torch.linspace(-math.pi, math.pi, points, dtype=torch.float64).unsqueeze(1)  # (P, 1)
     x_test = (x[:-1] + x[1:]) / 2  # (P-1, 1): held-out midpoints

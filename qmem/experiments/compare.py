@@ -10,7 +10,8 @@ The embedded default study (no arguments): ``damped_shm`` and ``bessel``; ``lstm
 ``reps = 1``, their most parameter-efficient setting) at hidden sizes 2 and 4; 3 seeds;
 30 epochs; honest protocol; float32 on CPU; 60 runs in about 2-3 minutes on 2 cores.
 
->>> cfgs = study_configs(datasets=("sine",), models=("lstm", "gru"), seeds=(0, 1), epochs=1)
+>>> cfgs = study_configs(datasets=("sine",), models=("lstm", "gru"), seeds=(0, 1), epochs=1,
+...                      hidden_sizes=(4,))
 >>> len(cfgs), cfgs[0].model.name, cfgs[0].train.epochs
 (4, 'lstm', 1)
 """
