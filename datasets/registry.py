@@ -11,7 +11,7 @@ Traceback (most recent call last):
 ValueError: bessel: unknown option 'order'; allowed: noise_std, nu, num, seed, x_start, x_stop
 
 Datasets defined outside the package join the registry with :func:`register_dataset` (see
-``docs/architecture_datasets.md``).
+``docs/architecture.md``).
 """
 
 from __future__ import annotations
