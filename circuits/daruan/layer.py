@@ -38,6 +38,7 @@ from torch import nn
 from qmem.validation import check_bool, check_literal, check_positive_int, make_generator
 
 from ..executors import check_executor, check_executor_options, resolve_executor
+from ..selection import ExecutorSwitch
 from .ansatz import check_ansatz, check_reps, theta_shape
 from .bloch import Readout
 from .core import DaruanJob, all_finite, daruan
@@ -49,7 +50,7 @@ BaseActivation = Literal["silu", "none"]
 ThetaInit = Literal["xavier", "normal", "zeros"]
 
 
-class QKANLayer(nn.Module):
+class QKANLayer(ExecutorSwitch, nn.Module):
     """A Kolmogorov-Arnold layer with DARUAN edge activations.
 
     Args:
@@ -80,6 +81,8 @@ class QKANLayer(nn.Module):
     Shapes:
         input (..., I) -> output (..., O).
     """
+
+    circuit_kind = "daruan"
 
     def __init__(
         self,
@@ -159,24 +162,6 @@ class QKANLayer(nn.Module):
             self.register_parameter("base_weight", None)
 
     # ------------------------------------------------------------------ executor
-    @property
-    def executor(self) -> str:
-        """The executor name; assigning one (checked) switches to it with no options."""
-        return self._executor
-
-    @executor.setter
-    def executor(self, name: str) -> None:
-        self.set_executor(name)
-
-    @property
-    def executor_options(self) -> dict[str, Any]:
-        """A copy of the executor options; assigning checks them against the executor."""
-        return dict(self._options)
-
-    @executor_options.setter
-    def executor_options(self, options: Mapping[str, Any] | None) -> None:
-        self._options = check_executor_options("daruan", self._executor, dict(options or {}))
-
     def set_executor(self, name: str, **options: Any) -> None:
         """Switch executor and its options (e.g. ``"qiskit", shots=4096, seed=1``).
 

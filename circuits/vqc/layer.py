@@ -25,6 +25,7 @@ from qmem.validation import make_generator
 from ..emulation import statevector
 from ..executors import check_executor, check_executor_options, resolve_executor
 from ..ir import Circuit
+from ..selection import ExecutorSwitch
 from .builder import build_circuit, encoding_map, vqc_angles
 from .core import VQCJob, resolve_spec, run_spec
 from .spec import Family, VQCSpec
@@ -32,7 +33,7 @@ from .spec import Family, VQCSpec
 __all__ = ["VQCLayer"]
 
 
-class VQCLayer(nn.Module):
+class VQCLayer(ExecutorSwitch, nn.Module):
     """A VQC as a torch layer: ``x (..., n_qubits) -> ⟨Z⟩ (..., n_outputs)``.
 
     The weights are one ``nn.Parameter`` of shape ``spec.weight_shape``, initialised as
@@ -68,6 +69,8 @@ class VQCLayer(nn.Module):
     ('pennylane', {'device': 'default.qubit'})
     """
 
+    circuit_kind = "vqc"
+
     def __init__(
         self,
         n_qubits: int | None = None,
@@ -95,24 +98,6 @@ class VQCLayer(nn.Module):
         self._options: dict[str, Any] = {}
         self._unitary: Tensor | None = None  # set between prepare() and release()
         self.set_executor(executor, **dict(executor_options or {}))
-
-    @property
-    def executor(self) -> str:
-        """The executor name; assigning one switches to it with no options."""
-        return self._executor
-
-    @executor.setter
-    def executor(self, name: str) -> None:
-        self.set_executor(name)
-
-    @property
-    def executor_options(self) -> dict[str, Any]:
-        """A copy of the current executor options; assigning checks them."""
-        return dict(self._options)
-
-    @executor_options.setter
-    def executor_options(self, options: Mapping[str, Any] | None) -> None:
-        self._options = check_executor_options("vqc", self._executor, dict(options or {}))
 
     def set_executor(self, name: str, **options: Any) -> None:
         """Switch executor and its options (e.g. ``"qiskit", shots=4096, seed=1``).
