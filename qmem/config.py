@@ -43,7 +43,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-__all__ = ["Config", "ConfigError", "raise_config_error", "suggest"]
+__all__ = ["Config", "raise_config_error", "suggest"]
 
 C = TypeVar("C", bound="Config")
 
@@ -72,10 +72,6 @@ _TYPE_ERRORS = frozenset(
         "iterable_type",
     }
 )
-
-
-class ConfigError(ValueError):
-    """Marker base never raised directly; kept for ``except`` clauses that want both kinds."""
 
 
 def suggest(key: str, allowed: Any) -> str:
@@ -125,8 +121,12 @@ def raise_config_error(
             names = ", ".join(sorted(str(a) for a in allowed))
             lines.append(f"unknown option {key!r}{suggest(key, allowed)}; allowed: {names}")
             cls: type[Exception] = ValueError
-        elif kinds == {"missing"}:
+        elif kinds == {"missing"} and all(len(e.get("loc") or ()) == 1 for e in errors):
             lines.append(f"missing required option {key!r}")
+            cls = ValueError
+        elif kinds == {"missing"}:  # an item missing inside the value: a tuple too short
+            value = data.get(key) if isinstance(data, Mapping) else None
+            lines.append(f"option {key!r} has too few items, got {value!r}")
             cls = ValueError
         elif not key:
             lines.append("; ".join(_describe(e) for e in errors))
