@@ -16,7 +16,7 @@ ValueError: VQCOptions: option 'executor' must be a vqc executor ('auto', ...), 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -25,7 +25,7 @@ from qmem.config import suggest
 
 from .base import ModelConfig
 
-__all__ = ["MAX_REPS", "QKANOptions", "VQCOptions", "check_model_executor"]
+__all__ = ["MAX_REPS", "CircuitOptions", "QKANOptions", "VQCOptions", "check_model_executor"]
 
 MAX_REPS = 64
 """Upper bound of ``reps`` and ``n_layers`` (a larger value is a typo, not a model)."""
@@ -53,7 +53,21 @@ def check_model_executor(kind: Literal["daruan", "vqc"], name: Any) -> str:
         raise ValueError(f"must be a {kind} executor ({listed}){suggest(name, allowed)}") from None
 
 
-class QKANOptions(ModelConfig):
+class CircuitOptions(ModelConfig):
+    """Base of the circuit options: ``executor`` checked for circuit kind ``circuit_kind``.
+
+    Subclasses set ``circuit_kind`` and declare the ``executor`` field (with their default).
+    """
+
+    circuit_kind: ClassVar[Literal["daruan", "vqc"]]
+
+    @field_validator("executor", check_fields=False)
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        return check_model_executor(cls.circuit_kind, value)
+
+
+class QKANOptions(CircuitOptions):
     """Options of the QKAN layers (see ``qmem.circuits.QKANLayer``).
 
     Attributes:
@@ -75,13 +89,10 @@ class QKANOptions(ModelConfig):
     executor: str = "auto"
     executor_options: Mapping[str, Any] | None = None
 
-    @field_validator("executor")
-    @classmethod
-    def _known_executor(cls, value: str) -> str:
-        return check_model_executor("daruan", value)
+    circuit_kind: ClassVar[Literal["daruan", "vqc"]] = "daruan"
 
 
-class VQCOptions(ModelConfig):
+class VQCOptions(CircuitOptions):
     """Options of the VQCs (see ``qmem.circuits.VQCLayer``).
 
     Attributes:
@@ -96,7 +107,4 @@ class VQCOptions(ModelConfig):
     executor: str = "statevector"
     executor_options: Mapping[str, Any] | None = None
 
-    @field_validator("executor")
-    @classmethod
-    def _known_executor(cls, value: str) -> str:
-        return check_model_executor("vqc", value)
+    circuit_kind: ClassVar[Literal["daruan", "vqc"]] = "vqc"
