@@ -383,28 +383,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = f"qmem {args.command}"
     try:
         return _COMMANDS[args.command](args)
-    except _Failure as err:
-        if args.debug:
-            traceback.print_exc()
-        print(f"{prog}: error: {err}", file=sys.stderr)
-        return 1
-    except CONFIG_ERRORS as err:
-        if args.debug:
-            traceback.print_exc()
-        print(f"{prog}: error: {err}", file=sys.stderr)
-        return 2
-    except ImportError as err:
-        if args.debug:
-            traceback.print_exc()
-        print(f"{prog}: error: {err}", file=sys.stderr)
-        return 1
     except Exception as err:
+        code, text = _exit_code(err)
         if args.debug:
             traceback.print_exc()
-        print(f"{prog}: error: {type(err).__name__}: {err} (run with --debug for the "
-              "traceback)", file=sys.stderr)
-        return 1
+        print(f"{prog}: error: {text}", file=sys.stderr)
+        return code
 
+
+def _exit_code(err: Exception) -> tuple[int, str]:
+    """Exit code and message of an error: 2 for a bad command line or config, else 1."""
+    if isinstance(err, _Failure):
+        return 1, str(err)
+    if isinstance(err, CONFIG_ERRORS):
+        return 2, str(err)
+    if isinstance(err, ImportError):
+        return 1, str(err)
+    return 1, f"{type(err).__name__}: {err} (run with --debug for the traceback)"
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -23,7 +23,9 @@ ValueError: [model]: ...'rep'...
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -315,9 +317,9 @@ class ExperimentConfig(Config):
 
         return datasets.make_config(self.data.name, self.data.options).to_dict()
 
-    def to_nested(self) -> dict[str, Any]:
-        """The resolved config as nested plain dicts in the TOML layout (options flat, every
-        default written out): loading it back gives the same experiment."""
+    @cached_property
+    def _nested(self) -> dict[str, Any]:
+        # derived once per (frozen) config: it builds the model's and dataset's configs
         out: dict[str, Any] = {}
         if self.name is not None:
             out["name"] = self.name
@@ -329,3 +331,9 @@ class ExperimentConfig(Config):
                                     if v is not None}}
         out["train"] = {k: v for k, v in self.train.to_dict().items() if v is not None}
         return out
+
+    def to_nested(self) -> dict[str, Any]:
+        """The resolved config as nested plain dicts in the TOML layout (options flat, every
+        default written out): loading it back gives the same experiment. A fresh copy on
+        each call."""
+        return copy.deepcopy(self._nested)

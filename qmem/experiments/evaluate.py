@@ -22,8 +22,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import torch
-
 from .files import atomic_write_json, read_json
 
 __all__ = ["evaluate_run", "parse_noise"]
@@ -86,8 +84,8 @@ def evaluate_run(
         ValueError: not a finished run, no circuit layer in the model, bad options.
     """
     from ..models import set_executor
-    from .run import load_run_model
-    from .trainer import metrics, predict, prepare_data, resolve_dtype
+    from .run import rebuild_run
+    from .trainer import metrics, predict
 
     if executor not in ("pennylane", "qiskit"):
         raise ValueError(f"executor must be 'pennylane' or 'qiskit', got {executor!r}")
@@ -103,7 +101,6 @@ def evaluate_run(
     if not (folder / "result.json").is_file():
         raise ValueError(f"{str(folder)!r} holds no finished run (no result.json)")
     result = read_json(folder / "result.json")
-    model, cfg = load_run_model(folder)
     options: dict[str, Any] = {}
     if shots is not None:
         options["shots"] = shots
@@ -115,17 +112,15 @@ def evaluate_run(
         if executor != "pennylane":
             raise ValueError("device names a PennyLane device; use it with executor 'pennylane'")
         options["device"] = device
-    changed = set_executor(model, executor, options)
-    if changed == 0:
-        raise ValueError(
-            f"model {cfg.model.name!r} has no circuit layer to run on {executor!r}"
-        )
-    split = prepare_data(cfg, resolve_dtype(cfg.train.dtype), torch.device("cpu"))
+    model, cfg, split = rebuild_run(folder)
     X, Y = split.test.X, split.test.Y
     if max_windows is not None:
         X, Y = X[:max_windows], Y[:max_windows]
-    emulated_model, _ = load_run_model(folder)
-    emulated = metrics(split, predict(emulated_model, X), Y)
+    emulated = metrics(split, predict(model, X), Y)  # before the switch: the trained emulator
+    if set_executor(model, executor, options) == 0:
+        raise ValueError(
+            f"model {cfg.model.name!r} has no circuit layer to run on {executor!r}"
+        )
     scores = metrics(split, predict(model, X), Y)
     label = name or "_".join(
         [executor]

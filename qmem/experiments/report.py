@@ -129,16 +129,33 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _fmt(x: float | None, digits: int = 4) -> str:
+def _fmt(x: float | None, digits: int = 4, missing: str = "–") -> str:
     if x is None:
-        return "–"
+        return missing
     return f"{x:.{digits}g}"
 
 
-def _pm(mean: float | None, std: float | None) -> str:
-    if mean is None:
-        return "–"
-    return _fmt(mean) if std is None else f"{_fmt(mean)} ± {_fmt(std, 2)}"
+def _cells(r: dict[str, Any], *, missing: str, pm: str, sep: str, pct_unit: str) -> list[str]:
+    """One table row's cells: model, H, seeds, params, % LSTM, MSE, MAE, R², s/epoch."""
+
+    def mean_std(metric: str) -> str:
+        mean, std = r[f"test_{metric}_mean"], r[f"test_{metric}_std"]
+        if mean is None:
+            return missing
+        return _fmt(mean) if std is None else f"{_fmt(mean)}{pm}{_fmt(std, 2)}"
+
+    pct = missing if r["pct_of_lstm"] is None else f"{r['pct_of_lstm']:.1f}{pct_unit}"
+    return [
+        str(r["title"]),
+        missing if r["hidden_size"] is None else str(r["hidden_size"]),
+        str(r["n_seeds"]),
+        sep.join(str(r[k]) for k in ("params_quantum", "params_classical", "params_total")),
+        pct,
+        mean_std("mse"),
+        mean_std("mae"),
+        mean_std("r2"),
+        _fmt(r["seconds_per_epoch"], 3, missing),
+    ]
 
 
 _PROTOCOL_NOTE = {
@@ -168,14 +185,8 @@ def _markdown(rows: list[dict[str, Any]], plots: dict[str, list[str]]) -> str:
                   "| test R² | s/epoch |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for r in group:
-            pct = "–" if r["pct_of_lstm"] is None else f"{r['pct_of_lstm']:.1f} %"
-            lines.append(
-                f"| {r['title']} | {r['hidden_size'] if r['hidden_size'] is not None else '–'} "
-                f"| {r['n_seeds']} | {r['params_quantum']} / {r['params_classical']} / "
-                f"{r['params_total']} | {pct} | {_pm(r['test_mse_mean'], r['test_mse_std'])} | "
-                f"{_pm(r['test_mae_mean'], r['test_mae_std'])} | "
-                f"{_pm(r['test_r2_mean'], r['test_r2_std'])} | {_fmt(r['seconds_per_epoch'], 3)} |"
-            )
+            cells = _cells(r, missing="–", pm=" ± ", sep=" / ", pct_unit=" %")
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for png in plots.get(f"{dataset}_{protocol}", []):
             lines += [f"![{png}]({png})", ""]
@@ -187,12 +198,6 @@ def _latex_escape(text: str) -> str:
                  ("#", r"\#")):
         text = text.replace(a, b)
     return text
-
-
-def _tex_pm(mean: float | None, std: float | None) -> str:
-    if mean is None:
-        return "--"
-    return f"{_fmt(mean)}" if std is None else f"{_fmt(mean)} $\\pm$ {_fmt(std, 2)}"
 
 
 def _latex(rows: list[dict[str, Any]]) -> str:
@@ -207,15 +212,10 @@ def _latex(rows: list[dict[str, Any]]) -> str:
             "\\midrule",
         ]
         for r in group:
-            pct = "--" if r["pct_of_lstm"] is None else f"{r['pct_of_lstm']:.1f}"
-            parts.append(
-                f"{_latex_escape(r['title'])} & {r['hidden_size'] if r['hidden_size'] else '--'}"
-                f" & {r['params_quantum']}/{r['params_classical']}/{r['params_total']} & {pct} & "
-                f"{_tex_pm(r['test_mse_mean'], r['test_mse_std'])} & "
-                f"{_tex_pm(r['test_mae_mean'], r['test_mae_std'])} & "
-                f"{_tex_pm(r['test_r2_mean'], r['test_r2_std'])} & "
-                f"{_fmt(r['seconds_per_epoch'], 3)} \\\\"
-            )
+            cells = _cells(r, missing="--", pm=" $\\pm$ ", sep="/", pct_unit="")
+            del cells[2]  # no seeds column in the paper table (the caption says mean ± std)
+            cells[0] = _latex_escape(cells[0])
+            parts.append(" & ".join(cells) + " \\\\")
         parts += ["\\bottomrule", "\\end{tabular}", "\\end{table}", ""]
     return "\n".join(parts)
 

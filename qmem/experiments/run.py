@@ -33,7 +33,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import os
 import shutil
 import time
@@ -54,7 +53,6 @@ from .files import (
 )
 from .toml_io import dumps, load_toml
 from .trainer import (
-    NonFiniteLoss,
     build_model,
     loss_on,
     make_optimizer,
@@ -74,6 +72,7 @@ __all__ = [
     "RunStateError",
     "load_run_config",
     "load_run_model",
+    "rebuild_run",
     "run_experiment",
     "run_id",
     "run_status",
@@ -129,16 +128,19 @@ def load_run_config(folder: str | Path) -> ExperimentConfig:
     return ExperimentConfig.from_dict(load_toml(path), owner=f"run config {str(path)!r}")
 
 
-def _finite(values: dict[str, float]) -> dict[str, float | None]:
-    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}
-
-
 def _set_status(folder: Path, state: str, **extra: Any) -> None:
     atomic_write_json(folder / "status.json", {"state": state, **extra})
 
 
 def _write_lines(path: Path, rows: list[dict[str, Any]]) -> None:
     atomic_write_text(path, "".join(json.dumps(json_safe(r), allow_nan=False) + "\n" for r in rows))
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()]
 
 
 def _append_line(path: Path, row: dict[str, Any]) -> None:
@@ -251,6 +253,7 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
     threads_before = torch.get_num_threads()
     if train.threads is not None:
         torch.set_num_threads(train.threads)
+    bar: Any = None
     try:
         dtype = resolve_dtype(train.dtype)
         device = resolve_device(train.device)
@@ -266,10 +269,11 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
         history: list[dict[str, Any]] = []
         best: dict[str, Any] = {"val_loss": None, "epoch": 0, "state_dict": None}
         start = 0
+        nested = cfg.to_nested()
         ckpt_path = out / "checkpoint.pt"
         if resume and ckpt_path.is_file():
             ckpt = load_torch(ckpt_path)
-            if ckpt.get("format") != CHECKPOINT_FORMAT or ckpt.get("config") != cfg.to_nested():
+            if ckpt.get("format") != CHECKPOINT_FORMAT or ckpt.get("config") != nested:
                 raise RunStateError(
                     f"checkpoint {str(ckpt_path)!r} belongs to another config or format"
                 )
@@ -281,9 +285,10 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
             history = list(ckpt["history"])
             best = dict(ckpt["best"])
             start = int(ckpt["epoch"])
-        _write_lines(out / "metrics.jsonl", history)  # drop lines past the checkpoint
-        if start == 0 and (out / "timings.jsonl").exists():
-            (out / "timings.jsonl").unlink()
+        # drop lines past the checkpoint (written after it, before a crash)
+        _write_lines(out / "metrics.jsonl", history)
+        _write_lines(out / "timings.jsonl",
+                     [r for r in _read_lines(out / "timings.jsonl") if r["epoch"] <= start])
         n = int(split.train.X.shape[0])
         per_epoch = -(-n // train.batch_size)
         stopped_early = start > 0 and bool(history and history[-1].get("stop"))
@@ -305,13 +310,9 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
             epoch += 1
             bar.set_description(f"{cfg.title} epoch {epoch}/{train.epochs}")
             t0 = time.perf_counter()
-            try:
-                train_loss = train_epoch(
-                    model, optimizer, split.train.X, split.train.Y, train, gen, epoch, on_batch
-                )
-            except NonFiniteLoss:
-                bar.close()
-                raise
+            train_loss = train_epoch(
+                model, optimizer, split.train.X, split.train.Y, train, gen, epoch, on_batch
+            )
             lr = float(optimizer.param_groups[0]["lr"])
             if scheduler is not None:
                 scheduler.step()
@@ -335,7 +336,7 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
                 ckpt_path,
                 {
                     "format": CHECKPOINT_FORMAT,
-                    "config": cfg.to_nested(),
+                    "config": nested,
                     "epoch": epoch,
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -347,20 +348,17 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
             )
             _append_line(out / "metrics.jsonl", row)
             _append_line(out / "timings.jsonl", {"epoch": epoch, "seconds": seconds})
-        bar.close()
         if best["state_dict"] is not None:
             model.load_state_dict(best["state_dict"])
         preds = {part: predict(model, getattr(split, part).X) for part in
                  ("train", "val", "test")}
         scores = {
-            part: _finite(metrics(split, preds[part], getattr(split, part).Y))
+            part: metrics(split, preds[part], getattr(split, part).Y)
             for part in ("train", "val", "test")
             if len(getattr(split, part)) > 0
         }
         counts = count_parameters(model)
-        timings = [json.loads(line)["seconds"] for line in
-                   (out / "timings.jsonl").read_text().splitlines() if line.strip()]
-        timings.sort()
+        timings = sorted(r["seconds"] for r in _read_lines(out / "timings.jsonl"))
         result = {
             "title": cfg.title,
             "run_id": run_id(cfg),
@@ -387,23 +385,27 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
             out / "model.pt",
             {
                 "format": MODEL_FORMAT,
-                "config": cfg.to_nested(),
+                "config": nested,
                 "hidden_size": hidden,
                 "state_dict": model.state_dict(),
             },
         )
+        result = json_safe(result)  # non-finite metrics (R² of a constant) become None
         atomic_write_json(out / "result.json", result)
         return result
     finally:
+        if bar is not None:
+            bar.close()
         if train.threads is not None:
             torch.set_num_threads(threads_before)
 
 
-def load_run_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Any, Any]:
-    """Rebuild a finished run's model from its files: ``(model, config)``.
+def rebuild_run(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Any, Any, Any]:
+    """Rebuild a finished run from its files: ``(model, config, split)``.
 
-    The weights load with ``weights_only=True``; a ``model.pt`` whose saved config differs
-    from the folder's ``config.toml`` is refused.
+    The data are made again from the saved config (a run is a pure function of it); the
+    weights load with ``weights_only=True``; a ``model.pt`` whose saved config differs from
+    the folder's ``config.toml`` is refused.
     """
     folder = Path(folder)
     cfg = load_run_config(folder)
@@ -419,4 +421,11 @@ def load_run_model(folder: str | Path, device: str | torch.device = "cpu") -> tu
     split = prepare_data(cfg, dtype, dev)
     model = build_model(cfg, split, dtype, dev, hidden_size=saved.get("hidden_size"))
     model.load_state_dict(saved["state_dict"])
+    return model, cfg, split
+
+
+def load_run_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Any, Any]:
+    """Rebuild a finished run's model from its files: ``(model, config)`` (see
+    :func:`rebuild_run`)."""
+    model, cfg, _ = rebuild_run(folder, device)
     return model, cfg

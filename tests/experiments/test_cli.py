@@ -119,7 +119,9 @@ def test_inspection_commands(capsys):
 
 def test_help_exits_0(capsys):
     assert main(["--help"]) == 0
+    listed = capsys.readouterr().out
     for command in ("compare", "run", "report", "evaluate", "params", "models", "datasets",
-                    "circuits"):
-        assert command in capsys.readouterr().out or True
+                    "circuits", "fit"):
+        assert command in listed
         assert main([command, "--help"]) == 0
+        assert "usage: qmem " + command in capsys.readouterr().out
