@@ -103,7 +103,8 @@ def study_configs(
     if budgets is not None:
         sizes = [{"budget": b} for b in budgets]
     else:
-        sizes = [{"hidden_size": h} for h in (hidden_sizes or DEFAULT_HIDDEN)]
+        sizes = [{"hidden_size": h} for h in
+                 (DEFAULT_HIDDEN if hidden_sizes is None else hidden_sizes)]
     if not sizes:
         raise ValueError("hidden_sizes / budgets must not be empty")
     extra = {**DEFAULT_MODEL_OPTIONS, **dict(model_options or {})}
