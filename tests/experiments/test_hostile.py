@@ -67,7 +67,7 @@ def test_nan_in_a_user_csv_is_refused(tmp_path):
     cfg = ExperimentConfig.from_dict({"data": {"name": "csv", "path": str(csv), "column": "v"},
                                       "model": {"name": "lstm", "hidden_size": 1},
                                       "train": {"epochs": 1, "device": "cpu"}})
-    with pytest.raises(ValueError, match="(?i)nan|non-finite"):
+    with pytest.raises(ValueError, match=r"(?i)nan|non-finite"):
         run_experiment(cfg, tmp_path / "run", progress=False)
 
 
