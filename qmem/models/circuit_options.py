@@ -3,7 +3,9 @@
 ``executor`` is a ``str`` validated against the circuits' executor registry
 (:func:`qmem.circuits.check_executor`), so an executor registered there is accepted here
 without a change; ``executor_options`` is a plain mapping handed to that executor (a dict
-field: these configs are not hashable, and nothing needs to hash them).
+field: these configs are not hashable, and nothing needs to hash them), its keys checked
+against the options that executor takes
+(:func:`qmem.circuits.executors.check_executor_options`) when the config is made.
 
 >>> QKANOptions(executor="fourier").executor
 'fourier'
@@ -11,16 +13,21 @@ field: these configs are not hashable, and nothing needs to hash them).
 Traceback (most recent call last):
 ...
 ValueError: VQCOptions: option 'executor' must be a vqc executor ('auto', ...), got 'cirq'
+>>> VQCOptions(executor="qiskit", executor_options={"shotz": 10})  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: VQCOptions: executor_options: unknown option 'shotz' for executor 'qiskit' (did ...
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from qmem.circuits import Ansatz, BaseActivation
+from qmem.circuits.executors import check_executor_options
 from qmem.config import suggest
 
 from .base import ModelConfig
@@ -54,17 +61,30 @@ def check_model_executor(kind: Literal["daruan", "vqc"], name: Any) -> str:
 
 
 class CircuitOptions(ModelConfig):
-    """Base of the circuit options: ``executor`` checked for circuit kind ``circuit_kind``.
+    """Base of the circuit options: ``executor`` and ``executor_options`` checked for circuit
+    kind ``circuit_kind``.
 
-    Subclasses set ``circuit_kind`` and declare the ``executor`` field (with their default).
+    Subclasses set ``circuit_kind`` and declare the two fields (with their defaults).
     """
 
     circuit_kind: ClassVar[Literal["daruan", "vqc"]]
+    if TYPE_CHECKING:  # fields of the subclasses (declared there, to keep their order)
+        executor: str
+        executor_options: Mapping[str, Any] | None
 
     @field_validator("executor", check_fields=False)
     @classmethod
     def _known_executor(cls, value: str) -> str:
         return check_model_executor(cls.circuit_kind, value)
+
+    @model_validator(mode="after")
+    def _known_executor_options(self) -> CircuitOptions:
+        if self.executor_options:
+            try:
+                check_executor_options(self.circuit_kind, self.executor, self.executor_options)
+            except ValueError as err:
+                raise ValueError(f"executor_options: {err}") from None
+        return self
 
 
 class QKANOptions(CircuitOptions):

@@ -117,6 +117,27 @@ def test_executor_error_lists_the_allowed_names() -> None:
         make_config("qkan_lstm", {"executor": "cirq"})
 
 
+@pytest.mark.parametrize(
+    ("name", "options", "pattern"),
+    [
+        ("qkan_lstm", {"executor": "qiskit", "executor_options": {"shotz": 1}},
+         r"model 'qkan_lstm': executor_options: unknown option 'shotz' for executor 'qiskit' "
+         r"\(did you mean 'shots'\?\)"),
+        ("hqkan", {"executor_options": {"shots": 1}},  # "auto" takes no options
+         r"model 'hqkan': executor_options: executor 'auto' takes no options.*'shots'"),
+        ("qlstm", {"executor": "statevector", "executor_options": {"shots": 10}},
+         r"model 'qlstm': executor_options: unknown option 'shots' for executor 'statevector'"),
+    ],
+)
+def test_executor_options_are_checked_at_config_time(
+    name: str, options: dict, pattern: str
+) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        make_config(name, options)
+    ok = {"executor": "qiskit", "executor_options": {"shots": 100, "seed": 1}}
+    assert make_config(name, ok).executor_options == {"shots": 100, "seed": 1}
+
+
 @pytest.mark.parametrize("size", ["input_size", "hidden_size", "output_size"])
 @pytest.mark.parametrize("value", [0, -3])
 def test_non_positive_sizes_are_refused(size: str, value: int) -> None:
