@@ -22,12 +22,12 @@ ValueError: VQCOptions: executor_options: unknown option 'shotz' for executor 'q
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from qmem.circuits import Ansatz, BaseActivation
-from qmem.circuits.executors import check_executor_options
+from qmem.circuits import Ansatz, BaseActivation, check_executor, executor_names
+from qmem.circuits.executors import CircuitKind, check_executor_options
 from qmem.config import suggest
 
 from .base import ModelConfig
@@ -38,8 +38,10 @@ MAX_REPS = 64
 """Upper bound of ``reps`` and ``n_layers`` (a larger value is a typo, not a model)."""
 
 
-def check_model_executor(kind: Literal["daruan", "vqc"], name: Any) -> str:
+def check_model_executor(kind: CircuitKind, name: Any) -> str:
     """Return ``name`` if it names an executor of circuit ``kind`` (``"auto"`` included).
+
+    :func:`qmem.circuits.check_executor`, its ``ValueError`` worded for a config message.
 
     Raises:
         TypeError: ``name`` is not a str.
@@ -48,10 +50,6 @@ def check_model_executor(kind: Literal["daruan", "vqc"], name: Any) -> str:
     >>> check_model_executor("daruan", "fourier")
     'fourier'
     """
-    from qmem.circuits import check_executor, executor_names  # the registry may grow
-
-    if not isinstance(name, str):
-        raise TypeError(f"executor must be a str, got {name!r} ({type(name).__name__})")
     try:
         return check_executor(kind, name)
     except ValueError:
@@ -67,7 +65,7 @@ class CircuitOptions(ModelConfig):
     Subclasses set ``circuit_kind`` and declare the two fields (with their defaults).
     """
 
-    circuit_kind: ClassVar[Literal["daruan", "vqc"]]
+    circuit_kind: ClassVar[CircuitKind]
     if TYPE_CHECKING:  # fields of the subclasses (declared there, to keep their order)
         executor: str
         executor_options: Mapping[str, Any] | None
@@ -109,7 +107,7 @@ class QKANOptions(CircuitOptions):
     executor: str = "auto"
     executor_options: Mapping[str, Any] | None = None
 
-    circuit_kind: ClassVar[Literal["daruan", "vqc"]] = "daruan"
+    circuit_kind: ClassVar[CircuitKind] = "daruan"
 
 
 class VQCOptions(CircuitOptions):
@@ -127,4 +125,4 @@ class VQCOptions(CircuitOptions):
     executor: str = "statevector"
     executor_options: Mapping[str, Any] | None = None
 
-    circuit_kind: ClassVar[Literal["daruan", "vqc"]] = "vqc"
+    circuit_kind: ClassVar[CircuitKind] = "vqc"
