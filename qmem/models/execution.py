@@ -8,23 +8,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from torch import nn
+
+from qmem.circuits import executor_names
 
 from .circuit_options import check_model_executor
 
 __all__ = ["set_executor"]
-
-
-def _kind(module: nn.Module) -> Literal["daruan", "vqc"] | None:
-    from qmem.circuits import QKANLayer, VQCLayer
-
-    if isinstance(module, VQCLayer):
-        return "vqc"
-    if isinstance(module, QKANLayer):
-        return "daruan"
-    return None
 
 
 def set_executor(
@@ -32,11 +24,10 @@ def set_executor(
 ) -> int:
     """Switch every circuit layer of ``model`` to ``executor``.
 
-    Calls ``set_executor(executor, **options)`` on submodules that have it (VQC layers) and
-    sets ``executor`` / ``executor_options`` on those that have both attributes (QKAN
-    layers). The name is checked against the circuits' executor registry for each layer's
-    circuit kind (``qmem.circuits.executor_names("vqc")`` / ``("daruan")``) before any
-    layer is changed.
+    Calls ``set_executor(executor, **options)`` on every submodule that has it (the circuit
+    layers, ``QKANLayer`` and ``VQCLayer``). The name is checked against the circuits'
+    executor registry for each layer's ``circuit_kind`` (``qmem.circuits.executor_names("vqc")``
+    / ``("daruan")``) before any layer is changed.
 
     Args:
         model: a model (any ``nn.Module``).
@@ -51,8 +42,6 @@ def set_executor(
             mapping.
         ValueError: ``executor`` names no executor of some layer's circuit kind.
     """
-    from qmem.circuits import executor_names
-
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(executor, str):
@@ -62,24 +51,16 @@ def set_executor(
     known = tuple(dict.fromkeys(executor_names("daruan") + executor_names("vqc")))
     if executor not in known:
         raise ValueError(f"executor must be one of {known}, got {executor!r}")
-    calls, assigns = [], []
-    for module in model.modules():
-        if callable(getattr(module, "set_executor", None)):
-            calls.append(module)
-        elif hasattr(module, "executor") and hasattr(module, "executor_options"):
-            assigns.append(module)
-    for module in calls + assigns:
-        kind = _kind(module)
+    layers = [m for m in model.modules() if callable(getattr(m, "set_executor", None))]
+    for layer in layers:
+        kind = getattr(layer, "circuit_kind", None)
         if kind is not None:
             try:
                 check_model_executor(kind, executor)
             except ValueError as err:
                 raise ValueError(
-                    f"executor of {type(module).__name__}: {err}, got {executor!r}"
+                    f"executor of {type(layer).__name__}: {err}, got {executor!r}"
                 ) from None
-    for module in calls:
-        module.set_executor(executor, **dict(options or {}))
-    for module in assigns:
-        module.executor = executor
-        module.executor_options = dict(options or {})
-    return len(calls) + len(assigns)
+    for layer in layers:
+        layer.set_executor(executor, **dict(options or {}))
+    return len(layers)
