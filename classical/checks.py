@@ -1,27 +1,17 @@
-"""Argument checks of the classical modules: the shared ones of :mod:`qmem.validation`.
+"""The batch-first sequence check of the classical models.
 
-``check_positive_int``, ``check_choice`` and ``make_generator`` are re-exported from
-:mod:`qmem.validation` (one rule, one message shape for the whole toolkit); only
-:func:`check_sequence_input`, the batch-first sequence check of the classical models, lives
-here. ``make_generator(None)`` follows the toolkit's single rule: a fresh generator seeded by
-one draw from torch's default RNG (so ``torch.manual_seed`` makes it reproducible); nothing
-here seeds the global RNG.
+Every other argument check (``check_positive_int``, ``check_choice``, ``make_generator``, ...)
+is :mod:`qmem.validation`'s, imported from there directly.
 
->>> check_positive_int("hidden_size", 3)
-3
->>> check_positive_int("hidden_size", 0)
-Traceback (most recent call last):
-...
-ValueError: hidden_size must be a positive int, got 0
+>>> check_sequence_input(torch.zeros(2, 3, 1), 1).shape
+torch.Size([2, 3, 1])
 """
 
 from __future__ import annotations
 
 import torch
 
-from qmem.validation import check_choice, check_positive_int, make_generator
-
-__all__ = ["check_choice", "check_positive_int", "check_sequence_input", "make_generator"]
+__all__ = ["check_sequence_input"]
 
 
 def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
@@ -30,9 +20,6 @@ def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
     Raises:
         TypeError: ``x`` is not a floating-point tensor.
         ValueError: wrong rank, empty time axis, wrong feature size or non-finite values.
-
-    >>> check_sequence_input(torch.zeros(2, 3, 1), 1).shape
-    torch.Size([2, 3, 1])
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")

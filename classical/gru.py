@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import torch
 
-from .checks import check_positive_int
+from qmem.validation import check_positive_int
+
 from .recurrent import RecurrentCell, State
 from .seeded import seeded_linear
 

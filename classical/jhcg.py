@@ -22,7 +22,8 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_positive_int
+from qmem.validation import check_positive_int
+
 from .lstm_scaffold import MapFactory
 from .seeded import seeded_linear
 

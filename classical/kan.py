@@ -23,7 +23,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_positive_int, make_generator
+from qmem.validation import check_positive_int, make_generator
 
 __all__ = ["BSplineKAN", "bspline_bases", "kan_parameter_count"]
 

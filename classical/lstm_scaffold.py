@@ -34,7 +34,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .checks import check_positive_int
+from qmem.validation import check_positive_int
+
 from .recurrent import RecurrentCell, State
 from .seeded import seeded_linear
 

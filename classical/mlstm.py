@@ -25,7 +25,8 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_positive_int
+from qmem.validation import check_positive_int
+
 from .recurrent import RecurrentCell, State
 from .seeded import seeded_linear
 

@@ -24,7 +24,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .checks import check_positive_int, check_sequence_input
+from qmem.validation import check_positive_int
+
+from .checks import check_sequence_input
 from .prepare import prepared
 from .seeded import seeded_linear
 

@@ -28,7 +28,8 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .checks import check_choice, check_positive_int
+from qmem.validation import check_choice, check_positive_int
+
 from .lstm_scaffold import MapFactory
 from .recurrent import RecurrentCell, State
 

@@ -22,7 +22,9 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .checks import check_choice, check_positive_int, check_sequence_input
+from qmem.validation import check_choice, check_positive_int
+
+from .checks import check_sequence_input
 from .seeded import seeded_linear
 
 __all__ = ["WindowMLP", "WindowModel"]

@@ -19,7 +19,9 @@ import importlib.util
 import torch
 from torch import nn
 
-from .checks import check_positive_int, check_sequence_input
+from qmem.validation import check_positive_int
+
+from .checks import check_sequence_input
 from .seeded import seeded_linear
 
 __all__ = ["XLSTM_INSTALL_HINT", "XLSTMRef", "xlstm_available"]
