@@ -1,9 +1,10 @@
-"""The executor switch shared by the circuit layers: validating ``executor`` and
-``executor_options`` properties over the executor registry.
+"""The executor switch shared by the circuit layers: ``set_executor`` and validating
+``executor`` / ``executor_options`` properties over the executor registry.
 
-A layer sets the class variable ``circuit_kind`` and implements ``set_executor(name,
-**options)``; this mixin gives it the two properties, so both layers check names and options
-the same way.
+A layer sets the class variable ``circuit_kind`` and implements ``_job()`` (a job with its
+parameters, for resolving ``"auto"`` and checking that the executor can run it); this mixin
+gives it the rest, so both layers check names and options the same way, once when the
+executor is set, and resolve it once on first use instead of on every call.
 
 >>> import torch
 >>> from qmem.circuits import QKANLayer
@@ -18,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .executors import CircuitKind, check_executor_options
+from .executors import CircuitKind, Executor, check_executor_options, get_executor, resolve_executor
 
 __all__ = ["ExecutorSwitch"]
 
 
 class ExecutorSwitch:
-    """Mixin for circuit layers: ``executor`` and ``executor_options`` as checked properties.
+    """Mixin for circuit layers: ``set_executor``, ``executor`` and ``executor_options``.
 
     Attributes:
         circuit_kind: ``"daruan"`` or ``"vqc"``: which executors apply.
@@ -33,9 +34,29 @@ class ExecutorSwitch:
     circuit_kind: ClassVar[CircuitKind]
     _executor: str
     _options: dict[str, Any]
+    _resolved: str | None  # the executor that runs this layer's job, once resolved
 
-    def set_executor(self, name: str, **options: Any) -> None:  # pragma: no cover - abstract
+    def _job(self) -> Any:  # pragma: no cover - abstract
+        """A job with this layer's circuit and parameters (what resolution reads)."""
         raise NotImplementedError
+
+    def set_executor(self, name: str, **options: Any) -> None:
+        """Switch executor and its options (e.g. ``"qiskit", shots=4096, seed=1``).
+
+        Raises:
+            TypeError: ``name`` is not a str.
+            ValueError: unknown executor or an option it does not take (an executor that
+                cannot run this layer raises on the first call).
+        """
+        self._options = check_executor_options(self.circuit_kind, name, options)
+        self._executor = name
+        self._resolved = None
+
+    def _resolve(self) -> Executor:
+        """The executor that runs this layer (``"auto"`` resolved), found once per switch."""
+        if self._resolved is None:
+            self._resolved = resolve_executor(self.circuit_kind, self._executor, self._job()).name
+        return get_executor(self._resolved)
 
     @property
     def executor(self) -> str:

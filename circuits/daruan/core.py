@@ -21,8 +21,9 @@ parameters, on any executor of the registry (:mod:`qmem.circuits.executors`) tha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
@@ -33,12 +34,16 @@ from ..ir import Circuit
 from .ansatz import daruan_angles, daruan_circuit, get_ansatz
 from .bloch import Readout, apply_readout
 
+if TYPE_CHECKING:
+    from ..executors import Executor
+
 __all__ = [
     "DaruanExecutorName",
     "DaruanJob",
     "all_finite",
     "daruan",
     "encode",
+    "run_daruan",
     "validate_daruan_inputs",
 ]
 
@@ -134,6 +139,13 @@ def encode(
     return z.expand(*z.shape[:-1], reps) if z.shape[-1] == 1 else z
 
 
+def run_daruan(executor: Executor, job: DaruanJob, options: Mapping[str, Any]) -> torch.Tensor:
+    """φ of a checked ``job`` on a resolved ``executor`` with checked ``options`` (the shared
+    body of :func:`daruan` and ``QKANLayer``)."""
+    out = executor.run(job, options)  # (..., 1)
+    return apply_readout(out[..., 0], job.readout)
+
+
 def daruan(
     x: torch.Tensor,
     theta: torch.Tensor,
@@ -173,5 +185,4 @@ def daruan(
     reps = validate_daruan_inputs(x, theta, ansatz, w, b, readout)
     options = check_executor_options("daruan", executor, executor_options)
     job = DaruanJob(x, theta, ansatz, w, b, readout, reps)
-    out = resolve_executor("daruan", executor, job).run(job, options)  # (..., 1)
-    return apply_readout(out[..., 0], readout)
+    return run_daruan(resolve_executor("daruan", executor, job), job, options)

@@ -37,11 +37,11 @@ from torch import nn
 
 from qmem.validation import check_bool, check_literal, check_positive_int, make_generator
 
-from ..executors import check_executor, check_executor_options, resolve_executor
+from ..executors import Executor
 from ..selection import ExecutorSwitch
 from .ansatz import check_ansatz, check_reps, theta_shape
 from .bloch import Readout
-from .core import DaruanJob, all_finite, daruan
+from .core import DaruanJob, all_finite, run_daruan
 from .fourier import fourier_coefficients, harmonics
 
 __all__ = ["BaseActivation", "QKANLayer", "ThetaInit"]
@@ -125,8 +125,6 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         self.preact_trainable = preact_trainable
         self.base_activation: BaseActivation = base_activation
         self.readout: Readout = readout
-        self._executor = "auto"
-        self._options: dict[str, Any] = {}
         self.set_executor(executor, **dict(executor_options or {}))
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
         self._prepared = False
@@ -162,22 +160,10 @@ class QKANLayer(ExecutorSwitch, nn.Module):
             self.register_parameter("base_weight", None)
 
     # ------------------------------------------------------------------ executor
-    def set_executor(self, name: str, **options: Any) -> None:
-        """Switch executor and its options (e.g. ``"qiskit", shots=4096, seed=1``).
-
-        Raises:
-            TypeError: ``name`` is not a str.
-            ValueError: unknown executor, one that cannot run this layer, or an option it
-                does not take.
-        """
-        check_executor("daruan", name)
-        self._options = check_executor_options("daruan", name, options)
-        self._executor = name
-
-    def _job(self) -> DaruanJob:
-        """A job with this layer's parameters (for executor resolution)."""
+    def _job(self, x: torch.Tensor | None = None) -> DaruanJob:
+        """A job with this layer's parameters on inputs ``x`` (a placeholder for resolution)."""
         return DaruanJob(
-            self.theta.new_zeros(()),
+            self.theta.new_zeros(()) if x is None else x,
             self.theta,
             self.ansatz,
             self.preact_weight,
@@ -185,9 +171,6 @@ class QKANLayer(ExecutorSwitch, nn.Module):
             self.readout,
             self.reps,
         )
-
-    def _kind(self) -> str:
-        return resolve_executor("daruan", self._executor, self._job()).name
 
     # ------------------------------------------------------------------ accounting
     @staticmethod
@@ -251,11 +234,11 @@ class QKANLayer(ExecutorSwitch, nn.Module):
             )
         lead = x.shape[:-1]
         flat = x.reshape(-1, self.in_features)  # (N, I)
-        kind = self._kind()
-        if kind == "fourier":
+        executor = self._resolve()
+        if executor.name == "fourier":
             y = self._forward_fourier(flat)
         else:
-            y = self._forward_edges(flat, kind)
+            y = self._forward_edges(flat, executor)
         return y.reshape(*lead, self.out_features)  # (..., O)
 
     def _fourier_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -289,8 +272,8 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         caller checks its sequence once). Use through ``qmem.classical.prepared(module)``,
         which releases even on error.
         """
-        kind = self._kind()
-        self._cache = self._fourier_weights() if kind == "fourier" else None
+        fourier = self._resolve().name == "fourier"
+        self._cache = self._fourier_weights() if fourier else None
         self._prepared = True
 
     def release(self) -> None:
@@ -298,18 +281,10 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         self._cache = None
         self._prepared = False
 
-    def _forward_edges(self, x: torch.Tensor, kind: str) -> torch.Tensor:
-        options = self._options if self._executor == kind else {}
-        phi = daruan(
-            x.unsqueeze(1),  # (N, 1, I): broadcast over the O outputs
-            self.theta,
-            ansatz=self.ansatz,
-            w=self.preact_weight,
-            b=self.preact_bias,
-            readout=self.readout,
-            executor=kind,
-            **options,
-        )  # (N, O, I)
+    def _forward_edges(self, x: torch.Tensor, executor: Executor) -> torch.Tensor:
+        # inputs checked by forward, parameters and options when set: no second check here
+        job = self._job(x.unsqueeze(1))  # x (N, 1, I): broadcast over the O outputs
+        phi = run_daruan(executor, job, self._options)  # (N, O, I)
         if self.postact_bias is not None:
             phi = phi + self.postact_bias
         if self.postact_weight is not None:

@@ -23,11 +23,10 @@ from torch import Tensor, nn
 from qmem.validation import make_generator
 
 from ..emulation import statevector
-from ..executors import check_executor, check_executor_options, resolve_executor
 from ..ir import Circuit
 from ..selection import ExecutorSwitch
 from .builder import build_circuit, encoding_map, vqc_angles
-from .core import VQCJob, resolve_spec, run_spec
+from .core import VQCJob, resolve_spec
 from .spec import Family, VQCSpec
 
 __all__ = ["VQCLayer"]
@@ -94,21 +93,12 @@ class VQCLayer(ExecutorSwitch, nn.Module):
         )
         dtype = torch.get_default_dtype() if dtype is None else dtype
         self.weights = nn.Parameter((0.01 * init).to(dtype=dtype, device=device))
-        self._executor = "statevector"
-        self._options: dict[str, Any] = {}
         self._unitary: Tensor | None = None  # set between prepare() and release()
         self.set_executor(executor, **dict(executor_options or {}))
 
-    def set_executor(self, name: str, **options: Any) -> None:
-        """Switch executor and its options (e.g. ``"qiskit", shots=4096, seed=1``).
-
-        Raises:
-            TypeError: ``name`` is not a str.
-            ValueError: unknown executor or an option it does not take.
-        """
-        check_executor("vqc", name)
-        self._options = check_executor_options("vqc", name, options)
-        self._executor = name
+    def _job(self, x: Tensor | None = None) -> VQCJob:
+        """A job with this layer's weights on inputs ``x`` (resolution reads no tensors)."""
+        return VQCJob(self.spec, self.weights if x is None else x, self.weights)
 
     @property
     def circuit(self) -> Circuit:
@@ -154,9 +144,8 @@ class VQCLayer(ExecutorSwitch, nn.Module):
     def _dense(self) -> bool:
         method = self._options.get("method", "auto")
         small = self.spec.n_qubits <= statevector.DENSE_MAX_QUBITS
-        job = VQCJob(self.spec, self.weights, self.weights)  # resolution reads no tensors
-        name = resolve_executor("vqc", self._executor, job).name
-        return name == "statevector" and (method == "dense" or (method == "auto" and small))
+        dense = method == "dense" or (method == "auto" and small)
+        return self._resolve().name == "statevector" and dense
 
     def prepare(self) -> None:
         """Build the block unitary once for many calls (e.g. the time steps of a sequence),
@@ -178,7 +167,8 @@ class VQCLayer(ExecutorSwitch, nn.Module):
         """``⟨Z⟩`` readouts, ``(..., n_qubits) -> (..., n_outputs)``."""
         unitary = self._unitary
         if unitary is None or not self._dense():
-            return run_spec(self.spec, x, self.weights, self._executor, self._options)
+            # options checked when set, the executor resolved once: no per-call lookups
+            return self._resolve().run(self._job(x), self._options)
         unitary = unitary.to(dtype=statevector.complex_dtype(x.dtype))
         return statevector.expval_z_mapped(
             self.circuit, x, encoding_map(self.spec), self.weights, unitary=unitary
