@@ -211,7 +211,7 @@ def make_config(name: str, options: Mapping[str, Any] | None = None) -> DatasetC
         ValueError: unknown dataset or option, or a value out of range.
         TypeError: a value of the wrong type.
     """
-    return spec(name).config_type.from_dict({} if options is None else options, owner=name)
+    return spec(name).config_type.from_dict(options, owner=name)
 
 
 def generate(config: DatasetConfig) -> Series:
