@@ -86,12 +86,19 @@ def test_huge_grid_is_refused_at_config_time_without_allocating() -> None:
         ("qlstm", {"executor": "fourier"}),  # a DARUAN executor, not a VQC one
         ("qkan_lstm", {"ansatz": "xyz"}),
         ("kan_lstm", {"grid_range": (0.0, float("nan"))}),
+        ("kan_lstm", {"grid_range": [1, 2, 3]}),
     ],
 )
 def test_bad_values_are_value_errors(name: str, options: dict) -> None:
     key = next(iter(options))
     with pytest.raises(ValueError, match=rf"model '{name}': .*{key}"):
         make_config(name, options)
+
+
+def test_short_tuple_is_a_bad_value_not_a_missing_option() -> None:
+    with pytest.raises(ValueError, match=r"model 'kan_lstm': option 'grid_range'") as err:
+        make_config("kan_lstm", {"grid_range": [1]})
+    assert "missing required option" not in str(err.value)
 
 
 @pytest.mark.parametrize(
