@@ -42,12 +42,11 @@ from .executors import (
 )
 from .ir import Circuit, Op
 from .vqc.builder import build_circuit, vqc_angles
-from .vqc.core import EXECUTORS, vqc
+from .vqc.core import vqc
 from .vqc.layer import VQCLayer
 from .vqc.spec import VQCSpec, chen2020_spec, chen2024_spec
 
 __all__ = [
-    "EXECUTORS",
     "Ansatz",
     "AnsatzDef",
     "BaseActivation",

@@ -21,21 +21,16 @@ from .ansatz import (
     theta_shape,
 )
 from .bloch import Readout
-from .core import DaruanExecutorName, DaruanJob, daruan
+from .core import DaruanJob, daruan
 from .export import daruan_draw, daruan_qasm3, daruan_qiskit
 from .fourier import fourier_coefficients
 from .layer import BaseActivation, QKANLayer
-
-Executor = DaruanExecutorName
-"""Deprecated alias of :data:`DaruanExecutorName` (``qmem.models`` imports it by this name)."""
 
 __all__ = [
     "Ansatz",
     "AnsatzDef",
     "BaseActivation",
-    "DaruanExecutorName",
     "DaruanJob",
-    "Executor",
     "QKANLayer",
     "Readout",
     "ansatz_names",

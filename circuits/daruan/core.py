@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from ..executors import Executor
 
 __all__ = [
-    "DaruanExecutorName",
     "DaruanJob",
     "all_finite",
     "daruan",
@@ -46,10 +45,6 @@ __all__ = [
     "run_daruan",
     "validate_daruan_inputs",
 ]
-
-DaruanExecutorName = Literal["auto", "fourier", "bloch", "statevector", "pennylane", "qiskit"]
-"""The built-in executor names for DARUAN (see ``executor_names("daruan")`` for all)."""
-
 
 @dataclass(frozen=True, eq=False)
 class DaruanJob:

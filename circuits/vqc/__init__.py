@@ -10,19 +10,13 @@ torch.Size([2, 3])
 """
 
 from .builder import build_circuit, encoding_angles, encoding_map, vqc_angles
-from .core import EXECUTORS, VQCExecutorName, VQCJob, resolve_spec, run_spec, vqc
+from .core import VQCJob, resolve_spec, run_spec, vqc
 from .layer import VQCLayer
 from .spec import FAMILIES, Family, VQCSpec, chen2020_spec, chen2024_spec, family_spec
 
-Executor = VQCExecutorName
-"""Deprecated alias of :data:`VQCExecutorName` (``qmem.models`` imports it by this name)."""
-
 __all__ = [
-    "EXECUTORS",
     "FAMILIES",
-    "Executor",
     "Family",
-    "VQCExecutorName",
     "VQCJob",
     "VQCLayer",
     "VQCSpec",

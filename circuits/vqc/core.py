@@ -43,12 +43,7 @@ from ..ir import Circuit
 from .builder import EncodingMap, build_circuit, check_weights, encoding_map, vqc_angles
 from .spec import FAMILIES, Family, VQCSpec, family_spec
 
-__all__ = ["EXECUTORS", "VQCExecutorName", "VQCJob", "resolve_spec", "run_spec", "vqc"]
-
-VQCExecutorName = Literal["auto", "statevector", "pennylane", "qiskit"]
-"""The built-in executor names for VQCs (see ``executor_names("vqc")`` for all)."""
-EXECUTORS: tuple[str, ...] = ("statevector", "pennylane", "qiskit")
-"""The built-in VQC executors (``"auto"`` aside)."""
+__all__ = ["VQCJob", "resolve_spec", "run_spec", "vqc"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,8 +138,8 @@ def _named_spec(family: str, n_qubits: int, n_layers: int, n_outputs: int | None
 def run_spec(
     spec: VQCSpec, x: Tensor, weights: Tensor, executor: str, options: Mapping[str, Any]
 ) -> Tensor:
-    """Evaluate a resolved spec on an executor (the shared body of :func:`vqc` and
-    :class:`VQCLayer`); arguments as in :func:`vqc`."""
+    """Evaluate a resolved spec on an executor (the body of :func:`vqc`); arguments as in
+    :func:`vqc`."""
     options = check_executor_options("vqc", executor, options)
     check_weights(spec, weights)
     job = VQCJob(spec, x, weights)
