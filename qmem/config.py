@@ -93,6 +93,11 @@ def _describe(err: Mapping[str, Any]) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             return msg[len(prefix) :]
+    for kind in ("Tuple", "List", "Dictionary", "Value"):
+        if msg.startswith(f"{kind} should have "):  # too_short / too_long
+            return "must have " + msg[len(f"{kind} should have "):].replace(
+                " after validation", ""
+            )
     if msg.startswith("Input should be "):
         msg = "must be " + msg[len("Input should be ") :]
     elif msg.startswith("Input "):

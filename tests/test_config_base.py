@@ -54,7 +54,7 @@ class Required(Config):
         ({"scale": float("inf")}, ValueError, ["'scale'"]),
         ({"ansatz": "real"}, ValueError, ["'ansatz'", "'real'"]),
         ({"span": [1.0]}, ValueError, ["'span'", "too few"]),
-        ({"span": [1.0, 2.0, 3.0]}, ValueError, ["'span'"]),
+        ({"span": [1.0, 2.0, 3.0]}, ValueError, ["'span' must have at most 2 items, not 3"]),
         ({"span": [2.0, 1.0]}, ValueError, ["span must increase"]),
         ({"span": "ab"}, TypeError, ["'span'"]),
         ({"width": 0}, ValueError, ["'width'"]),
