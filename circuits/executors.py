@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from qmem.config import suggest
-from qmem.validation import check_literal
+from qmem.validation import check_literal, literal_values
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 CircuitKind = Literal["daruan", "vqc"]
+_KINDS: tuple[str, ...] = literal_values(CircuitKind)
 
 AUTO: dict[str, tuple[str, ...]] = {
     "daruan": ("fourier", "bloch", "statevector"),
@@ -166,15 +167,17 @@ def check_executor(kind: CircuitKind, name: object) -> str:
     >>> check_executor("vqc", "statevector")
     'statevector'
     """
-    allowed = executor_names(kind)
+    if type(kind) is str and kind in _KINDS and isinstance(name, str):  # the common case
+        executor = _REGISTRY.get(name)
+        if name == "auto" or (executor is not None and kind in executor.kinds):
+            return name
+    allowed = executor_names(kind)  # raises for an unknown kind; else only for the message
     if not isinstance(name, str):
         raise TypeError(f"executor must be a str, got {name!r} ({type(name).__name__})")
-    if name not in allowed:
-        listed = ", ".join(repr(a) for a in allowed)
-        raise ValueError(
-            f"unknown executor {name!r}{suggest(name, allowed)}; allowed for {kind}: {listed}"
-        )
-    return name
+    listed = ", ".join(repr(a) for a in allowed)
+    raise ValueError(
+        f"unknown executor {name!r}{suggest(name, allowed)}; allowed for {kind}: {listed}"
+    )
 
 
 def get_executor(name: str) -> Executor:
