@@ -29,7 +29,7 @@ A new ansatz is one :func:`register_ansatz` call.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import torch
@@ -113,17 +113,17 @@ class AnsatzDef:
                 f"{self.width} 'theta' gates, got {self.final}"
             )
 
-    @property
+    @cached_property
     def width(self) -> int:
         """θ slots per layer (θ's columns)."""
         return sum(k == "theta" for _, k in self.layer)
 
-    @property
+    @cached_property
     def extra_rows(self) -> int:
         """θ rows beyond one per layer: 1 if the final block has angles, else 0."""
         return int(any(k == "theta" for _, k in self.final))
 
-    @property
+    @cached_property
     def theta_ndim(self) -> int:
         """Trailing dimensions of θ: 2 for ``(rows, k)``, 1 for ``(rows,)``."""
         return 2 if self.width > 1 else 1
