@@ -28,9 +28,10 @@ A new ansatz is one :func:`register_ansatz` call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import torch
 
@@ -48,6 +49,7 @@ __all__ = [
     "check_reps",
     "daruan_angles",
     "daruan_circuit",
+    "derived_cache",
     "get_ansatz",
     "register_ansatz",
     "theta_shape",
@@ -158,6 +160,18 @@ class AnsatzDef:
 
 
 _ANSATZE: dict[str, AnsatzDef] = {}
+_DERIVED: list[Any] = []  # caches of facts derived from the table (cleared when it changes)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def derived_cache(fn: F) -> F:
+    """``lru_cache`` for a function of an ansatz *name* whose result follows from its table
+    entry: :func:`register_ansatz` clears it, so a replaced entry is never served stale."""
+    cached = lru_cache(maxsize=64)(fn)
+    _DERIVED.append(cached)
+    return cached  # type: ignore[return-value]
+
 
 
 def register_ansatz(ansatz: AnsatzDef, *, replace: bool = False) -> AnsatzDef:
@@ -177,7 +191,8 @@ def register_ansatz(ansatz: AnsatzDef, *, replace: bool = False) -> AnsatzDef:
     if ansatz.name in _ANSATZE and not replace:
         raise ValueError(f"an ansatz named {ansatz.name!r} is already registered")
     _ANSATZE[ansatz.name] = ansatz
-    daruan_circuit.cache_clear()
+    for cache in _DERIVED:
+        cache.cache_clear()
     return ansatz
 
 
@@ -210,7 +225,7 @@ def theta_shape(ansatz: str, reps: int) -> tuple[int, ...]:
     return get_ansatz(ansatz).theta_shape(reps)
 
 
-@lru_cache(maxsize=64)
+@derived_cache
 def daruan_circuit(ansatz: str, reps: int) -> Circuit:
     """The DARUAN gate list on one wire, slots numbered in gate order.
 
@@ -243,7 +258,7 @@ def daruan_circuit(ansatz: str, reps: int) -> Circuit:
     return Circuit(1, tuple(ops), tuple(names), (0,))
 
 
-@lru_cache(maxsize=64)
+@derived_cache
 def _slot_sources(ansatz: str, reps: int) -> tuple[int, ...]:
     """Per slot, its column in ``cat(θ flat (n_θ), z (r))``."""
     spec = get_ansatz(ansatz)

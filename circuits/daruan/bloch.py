@@ -35,14 +35,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Literal
 
 import torch
 
 from ..emulation.bloch import BlochGate, bloch_run
 from ..executors import CircuitKind, register_executor
-from .ansatz import get_ansatz
+from .ansatz import derived_cache, get_ansatz
 
 __all__ = [
     "BlochExecutor",
@@ -96,7 +95,7 @@ class BlochSchedule:
     offsets: tuple[int, ...] | None
 
 
-@lru_cache(maxsize=64)
+@derived_cache
 def bloch_schedule(ansatz: str, reps: int) -> BlochSchedule:
     """The :class:`BlochSchedule` derived from the ansatz table.
 

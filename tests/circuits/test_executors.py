@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from qmem.circuits import (
+    AnsatzDef,
     QKANLayer,
     VQCLayer,
     VQCSpec,
@@ -16,6 +17,7 @@ from qmem.circuits import (
     daruan,
     daruan_circuit,
     executor_names,
+    register_ansatz,
     register_executor,
     vqc,
     vqc_angles,
@@ -90,6 +92,16 @@ def test_toy_ansatz_and_executor_run_through_layers(gen):
     got = vl(x)
     vl.executor = "statevector"
     torch.testing.assert_close(got, vl(x), atol=1e-12, rtol=0)
+
+
+def test_replacing_an_ansatz_drops_what_was_derived_from_it():
+    x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64)
+    theta = torch.full((3,), 0.3, dtype=torch.float64)
+    for rotation, data in (("RY", "RZ"), ("RZ", "RY")):  # the same name, other gates
+        layer = ((rotation, "theta"), (data, "data"))
+        register_ansatz(AnsatzDef("replaced", layer, ((rotation, "theta"),)), replace=True)
+        outs = [daruan(x, theta, ansatz="replaced", executor=e) for e in ("bloch", "statevector")]
+        assert torch.allclose(outs[0], outs[1], atol=1e-12)
 
 
 def test_registry_refuses_bad_executors():
