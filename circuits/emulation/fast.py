@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from .dense import block_tables, dense_expval, fixed_tensors, phases, plan_unitary, prefix_tables
-from .plan import COMPLEX, GATHER_MAX_QUBITS, Plan, bits
+from .plan import COMPLEX, GATHER_MAX_QUBITS, Plan, bits, wire_bits
 
 __all__ = ["fast_expval", "fast_tables", "fast_unitary"]
 
@@ -88,11 +88,6 @@ def _row_positions(rows_of: np.ndarray, m: int) -> np.ndarray | None:
     return pos
 
 
-def _wire_bits(n: int) -> np.ndarray:
-    """``(n, 2^n)``: bit of each wire in every basis index."""
-    return np.stack([bits(n, w) for w in range(n)])
-
-
 def _flat(idx: np.ndarray, device: torch.device) -> Tensor:
     """A gather index as a flat device tensor (viewed in its shape after the gather)."""
     return torch.as_tensor(np.ascontiguousarray(idx).reshape(-1), device=device)
@@ -130,8 +125,8 @@ class _PrefixFast:
         # wire states, flat (n, 2, J): amplitude a of column c of wire w; factor w of ψ (row
         # 0) reads column 0, of dψ/dθ (rows (v, d)) column 1 + d if w == v
         col = _factor_columns(n, dc, jac)  # (M, n)
-        bits, wires = _wire_bits(n), np.arange(n)[:, None]  # (n, 2^n), (n, 1)
-        table = (wires * 2 + bits) * j + col[:, :, None]  # (M, n, 2^n)
+        every, wires = wire_bits(n), np.arange(n)[:, None]  # (n, 2^n), (n, 1)
+        table = (wires * 2 + every) * j + col[:, :, None]  # (M, n, 2^n)
         self.table, self.table_shape = _flat(table, device), table.shape
         identity = len(pos) == n * dc and (pos == np.arange(m)).all()  # no padding rows
         self.pos = None if identity else torch.as_tensor(pos, device=device)

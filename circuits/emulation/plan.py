@@ -36,6 +36,7 @@ __all__ = [
     "bits",
     "plan_of",
     "prefix_and_block",
+    "wire_bits",
 ]
 
 # Up to this many qubits, Kronecker products are built as one gather + product (4^n entries
@@ -67,6 +68,11 @@ _ZERO2 = np.zeros((2, 2), dtype=np.complex128)
 def bits(n: int, wire: int) -> np.ndarray:
     """Bit of ``wire`` in every basis index ``0..2^n-1`` (wire 0 most significant)."""
     return (np.arange(2**n) >> (n - 1 - wire)) & 1
+
+
+def wire_bits(n: int) -> np.ndarray:
+    """``(n, 2^n)``: :func:`bits` of every wire."""
+    return np.stack([bits(n, w) for w in range(n)])
 
 
 class Run:
@@ -247,7 +253,7 @@ class Plan:
 
         def make() -> tuple[np.ndarray, np.ndarray | None]:
             n, size = self.n, 2**self.n
-            wire_bits = np.stack([bits(n, w) for w in range(n)])  # (n, 2^n)
+            every = wire_bits(n)  # (n, 2^n)
             signs = np.ones((len(self.chain), 1, size))
             col_bits = []
             for s, (_, fixed) in enumerate(self.chain):
@@ -255,9 +261,9 @@ class Plan:
                 if fixed is not None:  # (K F)[:, j] = K[:, perm⁻¹[j]] · sign[perm⁻¹[j]]
                     cols = np.argsort(fixed.perm)
                     signs[s, 0] = fixed.sign[cols]
-                col_bits.append(wire_bits[:, cols])
+                col_bits.append(every[:, cols])
             cols_all = np.stack(col_bits) if col_bits else np.zeros((0, n, size), np.int64)
-            entry = 2 * wire_bits[None, :, :, None] + cols_all[:, :, None, :]  # (S, n, N, N)
+            entry = 2 * every[None, :, :, None] + cols_all[:, :, None, :]  # (S, n, N, N)
             signed = any(f is not None and f.signed for _, f in self.chain)
             return entry, (signs if signed else None)
 
