@@ -69,6 +69,7 @@ def apply_readout(expval_z: torch.Tensor, readout: Readout) -> torch.Tensor:
     return (plus - minus) * (1.0 / math.sqrt(2.0))
 
 
+@derived_cache
 def bloch_supports(ansatz: str) -> bool:
     """Whether the Bloch engine runs ``ansatz`` (its gates are among RZ, RY, X, Z).
 
