@@ -8,7 +8,7 @@ unfinished ones; the report is rebuilt from the run folders' files at the end.
 The embedded default study (no arguments): ``damped_shm`` and ``bessel``; ``lstm``, ``gru``,
 ``qlstm_2024``, ``qkan_lstm`` and ``hqkan_lstm`` (the QKAN models with one re-uploading,
 ``reps = 1``, their most parameter-efficient setting) at hidden sizes 2 and 4; 3 seeds;
-30 epochs; honest protocol; float32 on CPU; 60 runs in about 2-3 minutes on 2 cores.
+30 epochs; honest protocol; float32 on CPU; 60 runs in about a minute on 2 cores.
 
 >>> cfgs = study_configs(datasets=("sine",), models=("lstm", "gru"), seeds=(0, 1), epochs=1,
 ...                      hidden_sizes=(4,))
