@@ -20,6 +20,7 @@ import torch
 
 from qmem.validation import check_positive_int
 
+from .fused import gru_kernel
 from .recurrent import RecurrentCell, State
 from .seeded import seeded_linear
 
@@ -43,6 +44,13 @@ class GRUCell(RecurrentCell):
         self.state_shapes = ((hidden_size,),)
         self.ih = seeded_linear(input_size, 3 * hidden_size, generator)
         self.hh = seeded_linear(hidden_size, 3 * hidden_size, generator)
+
+    def forward_sequence(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State] | None:
+        """The whole sequence in torch's fused GRU kernel."""
+        out, h = gru_kernel(
+            x, state[0], self.ih.weight, self.hh.weight, self.ih.bias, self.hh.bias
+        )
+        return out, (h,)
 
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``(h,)`` -> ``(h_t, (h_t,))``."""

@@ -23,9 +23,10 @@ import math
 import torch
 from torch import nn
 
+from qmem.edge_form import Basis, EdgeForm, silu_derivative
 from qmem.validation import check_positive_int, make_generator
 
-__all__ = ["BSplineKAN", "bspline_bases", "kan_parameter_count"]
+__all__ = ["BSplineKAN", "SplineBasis", "bspline_bases", "kan_parameter_count"]
 
 
 def kan_parameter_count(
@@ -61,6 +62,42 @@ def bspline_bases(x: torch.Tensor, knots: torch.Tensor, order: int) -> torch.Ten
         right = (knots[:, p + 1 :] - xe) / (knots[:, p + 1 :] - knots[:, 1:-p])
         bases = left * bases[..., :-1] + right * bases[..., 1:]  # (..., F, K-1-p)
     return bases
+
+
+class SplineBasis(Basis):
+    """``Φ(z) = (silu z, B_1(z) … B_M(z))``: a B-spline KAN edge's features.
+
+    The derivative of an order-``k`` basis is ``k / (t_{m+k} - t_m) · B_{m,k-1} -
+    k / (t_{m+k+1} - t_{m+1}) · B_{m+1,k-1}`` (de Boor).
+
+    Args:
+        knots: knots per input, shape ``(D, K)``.
+        order: spline order ``k >= 1``.
+
+    >>> knots = torch.linspace(-2, 2, 9).expand(2, 9)
+    >>> SplineBasis(knots, 3)(torch.zeros(1, 2)).shape  # 1 + (9 - 1 - 3) features
+    torch.Size([1, 2, 6])
+    """
+
+    def __init__(self, knots: torch.Tensor, order: int) -> None:
+        self.knots = knots
+        self.order = order
+        self.width = 1 + knots.shape[-1] - 1 - order
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        bases = bspline_bases(z, self.knots, self.order)  # (N, D, M)
+        return torch.cat([nn.functional.silu(z).unsqueeze(-1), bases], dim=-1)  # (N, D, 1+M)
+
+    def derivative(self, z: torch.Tensor) -> torch.Tensor:
+        k, t = self.order, self.knots
+        low = bspline_bases(z, t, k - 1)  # (..., D, M + 1)
+        left = k / (t[:, k:-1] - t[:, : -(k + 1)])  # (D, M)
+        right = k / (t[:, k + 1 :] - t[:, 1:-k])  # (D, M)
+        spline = left * low[..., :-1] - right * low[..., 1:]  # (..., D, M)
+        return torch.cat([silu_derivative(z).unsqueeze(-1), spline], dim=-1)
+
+    def columns(self, start: int, stop: int) -> SplineBasis:
+        return SplineBasis(self.knots[start:stop], self.order)
 
 
 class BSplineKAN(nn.Module):
@@ -125,6 +162,18 @@ class BSplineKAN(nn.Module):
         flat = bases.flatten(-2)  # (..., F*(G+k))
         coeff = self.spline_weight.flatten(1)  # (O, F*(G+k))
         return nn.functional.silu(x) @ self.base_weight.T + flat @ coeff.T
+
+    def edge_form(self) -> EdgeForm:
+        """The layer as ``y = W·Φ(x)`` with ``Φ`` = :class:`SplineBasis` (for the engine).
+
+        >>> layer = BSplineKAN(2, 3, generator=torch.Generator().manual_seed(0))
+        >>> x = torch.rand(4, 2) * 2 - 1
+        >>> torch.allclose(layer.edge_form().apply(x), layer(x), atol=1e-6)
+        True
+        """
+        w = torch.cat([self.base_weight.unsqueeze(-1), self.spline_weight], dim=-1)  # (O, F, 1+M)
+        knots = self.knots.to(w.dtype)
+        return EdgeForm(SplineBasis(knots, self.spline_order), w, None)
 
     def extra_repr(self) -> str:
         return (

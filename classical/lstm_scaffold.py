@@ -36,6 +36,8 @@ from torch import nn
 
 from qmem.validation import check_positive_int
 
+from .fused import lstm_kernel
+from .lstm_engine import lstm_sequence
 from .recurrent import RecurrentCell, State
 from .seeded import seeded_linear
 
@@ -92,6 +94,26 @@ class LSTMCell(RecurrentCell):
         if self.fused:
             return self.gates(v)
         return torch.cat([m(v) for m in self.gates], dim=-1)  # (B, 4H)
+
+    def linear_weights(self) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+        """``(W (4H, I + H), b (4H,) or None)`` when every map is a plain ``nn.Linear``."""
+        maps = list(self.gates) if isinstance(self.gates, nn.ModuleList) else [self.gates]
+        if not all(type(m) is nn.Linear for m in maps):
+            return None
+        if len(maps) == 1:
+            return maps[0].weight, maps[0].bias
+        bias = None if maps[0].bias is None else torch.cat([m.bias for m in maps])
+        return torch.cat([m.weight for m in maps]), bias  # (4H, I + H), (4H,)
+
+    def forward_sequence(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State] | None:
+        """The whole sequence at once: torch's fused LSTM kernel for ``Linear`` maps, the
+        sequence engine (:mod:`qmem.classical.lstm_engine`) for edge-wise maps, else
+        ``None`` (the stepped reference loop)."""
+        linear = self.linear_weights()
+        h0, c0 = state
+        if linear is not None:
+            return lstm_kernel(x, h0, c0, *linear)
+        return lstm_sequence(self, x, (h0, c0))
 
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``state (h, c)`` -> ``(h_t, (h_t, c_t))``."""

@@ -35,19 +35,57 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from qmem.edge_form import Basis, EdgeForm, silu_derivative
 from qmem.validation import check_bool, check_literal, check_positive_int, make_generator
 
-from ..executors import Executor
+from ..executors import Executor, get_executor
 from ..selection import ExecutorSwitch
 from .ansatz import check_ansatz, check_reps, theta_shape
 from .bloch import Readout
 from .core import DaruanJob, all_finite, run_daruan
 from .fourier import fourier_coefficients, harmonics
 
-__all__ = ["BaseActivation", "QKANLayer", "ThetaInit"]
+__all__ = ["BaseActivation", "FourierBasis", "QKANLayer", "ThetaInit"]
 
 BaseActivation = Literal["silu", "none"]
 ThetaInit = Literal["xavier", "normal", "zeros"]
+
+
+class FourierBasis(Basis):
+    """``Φ(x) = (cos x … cos rx, sin x … sin rx[, silu x])``: a QKAN edge's Fourier form.
+
+    ``cos(k x + p)`` with frequencies ``k = (1..r, 1..r)`` and phases ``p = (0.., -π/2..)``
+    (:func:`harmonics`) gives both halves in one transcendental call;
+    ``d/dx cos(kx + p) = k cos(kx + p + π/2)``.
+
+    Args:
+        k: frequencies, shape ``(2r,)``.
+        phase: phases, shape ``(2r,)``.
+        silu: append the SiLU base branch as one more feature.
+
+    >>> k, p = harmonics(1, dtype=torch.float64, device=torch.device("cpu"))
+    >>> FourierBasis(k, p, silu=True)(torch.zeros(1, 2, dtype=torch.float64))[0, 0].round()
+    tensor([1., 0., 0.], dtype=torch.float64)
+    """
+
+    def __init__(self, k: torch.Tensor, phase: torch.Tensor, *, silu: bool) -> None:
+        self.k = k
+        self.phase = phase
+        self.quarter = phase + math.pi / 2
+        self.silu = silu
+        self.width = k.numel() + int(silu)
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        harm = torch.cos(torch.addcmul(self.phase, z.unsqueeze(-1), self.k))  # (N, D, 2r)
+        if not self.silu:
+            return harm
+        return torch.cat([harm, F.silu(z).unsqueeze(-1)], dim=-1)  # (N, D, 2r + 1)
+
+    def derivative(self, z: torch.Tensor) -> torch.Tensor:
+        harm = torch.cos(torch.addcmul(self.quarter, z.unsqueeze(-1), self.k)) * self.k
+        if not self.silu:
+            return harm  # (..., D, 2r)
+        return torch.cat([harm, silu_derivative(z).unsqueeze(-1)], dim=-1)  # (..., D, 2r+1)
 
 
 class QKANLayer(ExecutorSwitch, nn.Module):
@@ -293,6 +331,32 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         if self.base_weight is not None:
             y = y + F.linear(F.silu(x), self.base_weight)
         return y
+
+    # --- sequence engine (qmem.edge_form): the layer as W·Φ(x) + b
+    def edge_form(self) -> Any:
+        """The layer as an edge-wise map ``y = W·Φ(x) + b`` for the sequence engine, or
+        ``None`` when the Fourier form does not apply (an explicit non-Fourier executor,
+        trainable pre-activations, another readout).
+
+        ``Φ`` is :class:`FourierBasis` (cos/sin harmonics, the SiLU
+        branch appended); ``W`` of shape ``(O, I, 2r [+1])`` is built in autograd from θ.
+
+        >>> layer = QKANLayer(2, 3, reps=2, seed=0)
+        >>> x = torch.randn(4, 2)
+        >>> torch.allclose(layer.edge_form().apply(x), layer(x), atol=1e-6)
+        True
+        """
+        if self.executor not in ("auto", "fourier"):
+            return None
+        if get_executor("fourier").unsupported(self._job()) is not None:
+            return None
+        weight, bias = self._fourier_weights()  # (O, I*2r), (O,)
+        weight = weight.reshape(self.out_features, self.in_features, -1)  # (O, I, 2r)
+        k, phase = harmonics(self.reps, dtype=weight.dtype, device=weight.device)
+        silu = self.base_weight is not None
+        if silu:
+            weight = torch.cat([weight, self.base_weight.unsqueeze(-1)], dim=-1)  # (O, I, 2r+1)
+        return EdgeForm(FourierBasis(k, phase, silu=silu), weight, bias)
 
     # ------------------------------------------------------------------ refinement
     @torch.no_grad()

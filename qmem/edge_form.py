@@ -1,0 +1,162 @@
+"""Gate maps as sums of per-input functions: the form the sequence engine runs.
+
+Every gate map of the recurrent scaffolds but the VQC is *edge-wise*: output ``o`` is a sum
+over inputs ``d`` of one function per edge. Such a map is a fixed per-input feature
+expansion followed by one linear map::
+
+    y_o = Σ_d Σ_f W[o, d, f] · Φ_f(z_d) + b_o          Φ(z): (N, D) -> (N, D, F)
+
+``Linear`` has ``Φ(z) = z`` (``F = 1``); a B-spline KAN edge ``a·silu(z) + Σ_m c_m B_m(z)``
+has ``Φ = (silu, B_1 … B_{G+k})`` (``qmem.classical.kan.SplineBasis``); a QKAN edge in its
+Fourier form has ``Φ = (cos z … cos rz, sin z … sin rz[, silu z])``
+(``qmem.circuits.daruan.layer.FourierBasis``). This module is a leaf (it imports nothing of
+the project), so circuits and classical maps both implement it. Because the sum runs over
+inputs, the ``x_t`` part of ``M([x_t, h_{t-1}])`` is computed for every step at once and
+only the ``h_{t-1}`` part stays in the time loop.
+
+A map exposes its form through ``edge_form() -> EdgeForm | None`` (``None``: not edge-wise
+for its current settings, e.g. a QKAN layer on a simulator executor); :func:`edge_form_of`
+also knows ``nn.Linear``. The weight is built in autograd from the map's parameters, once per
+sequence; the basis is evaluated without autograd inside the engine, which differentiates it
+by :meth:`Basis.derivative`.
+
+>>> import torch
+>>> lin = torch.nn.Linear(3, 2)
+>>> form = edge_form_of(lin)
+>>> z = torch.randn(4, 3)
+>>> torch.allclose(form.apply(z), lin(z))
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = [
+    "Basis",
+    "BottleneckForm",
+    "EdgeForm",
+    "IdentityBasis",
+    "bottleneck_form_of",
+    "edge_form_of",
+    "silu_derivative",
+]
+
+
+class Basis:
+    """A per-input feature expansion ``Φ``: ``(N, D) -> (N, D, F)`` and its derivative."""
+
+    width: int
+    """``F``, features per input."""
+    identity: bool = False
+    """``Φ(z) = z``: the engine skips the expansion."""
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        """``Φ(z)``: ``z (N, D) -> (N, D, F)``."""
+        raise NotImplementedError
+
+    def derivative(self, z: torch.Tensor) -> torch.Tensor:
+        """``dΦ/dz`` per input: ``z (..., D) -> (..., D, F)``."""
+        raise NotImplementedError
+
+    def columns(self, start: int, stop: int) -> Basis:
+        """The basis of inputs ``start:stop`` (itself unless it holds per-input data)."""
+        return self
+
+
+class IdentityBasis(Basis):
+    """``Φ(z) = z`` (a ``Linear`` map).
+
+    >>> IdentityBasis()(torch.ones(2, 3)).shape
+    torch.Size([2, 3, 1])
+    """
+
+    width = 1
+    identity = True
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        return z.unsqueeze(-1)  # (N, D, 1)
+
+    def derivative(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.ones_like(z).unsqueeze(-1)  # (..., D, 1)
+
+
+def silu_derivative(z: torch.Tensor) -> torch.Tensor:
+    """``d/dz (z·σ(z)) = σ(z)(1 + z(1 - σ(z)))``, elementwise.
+
+    >>> silu_derivative(torch.zeros(1))
+    tensor([0.5000])
+    """
+    s = torch.sigmoid(z)
+    return s * (1 + z * (1 - s))
+
+
+@dataclass(frozen=True)
+class EdgeForm:
+    """An edge-wise map ``y = W · Φ(z) + b``.
+
+    Attributes:
+        basis: the feature expansion ``Φ``.
+        weight: ``W``, shape ``(O, D, F)``, a function of the map's parameters (autograd).
+        bias: ``b``, shape ``(O,)``, or ``None``.
+    """
+
+    basis: Basis
+    weight: torch.Tensor
+    bias: torch.Tensor | None
+
+    def apply(self, z: torch.Tensor) -> torch.Tensor:
+        """``z (N, D) -> (N, O)`` in autograd (the reference for the engine's loops)."""
+        phi = self.basis(z).flatten(-2)  # (N, D*F)
+        y = phi @ self.weight.flatten(1).T  # (N, O)
+        return y if self.bias is None else y + self.bias
+
+    def columns(self, start: int, stop: int) -> EdgeForm:
+        """The part of the map that reads inputs ``start:stop`` (the bias stays with it)."""
+        return EdgeForm(self.basis.columns(start, stop), self.weight[:, start:stop], self.bias)
+
+
+def edge_form_of(module: nn.Module) -> EdgeForm | None:
+    """The edge form of a gate map, or ``None`` when it has none.
+
+    ``nn.Linear`` is known here; any other map answers through its own ``edge_form()``.
+    """
+    if type(module) is nn.Linear:
+        return EdgeForm(IdentityBasis(), module.weight.unsqueeze(-1), module.bias)
+    form = getattr(module, "edge_form", None)
+    return form() if callable(form) else None
+
+
+@dataclass(frozen=True)
+class BottleneckForm:
+    """``y = D · (W · Φ(A z + a) + b_lat) + d``: a JHCG/HQKAN bottleneck map.
+
+    Attributes:
+        encoder: the ``Linear(D_in, k)`` in front (``A``, ``a``).
+        latent: the latent map's edge form (``k -> k``).
+        decoder: the ``Linear(k, O)`` behind (``D``, ``d``).
+    """
+
+    encoder: nn.Linear
+    latent: EdgeForm
+    decoder: nn.Linear
+
+    def composed(self) -> EdgeForm:
+        """The latent map and the decoder as one edge form ``k -> O`` on the latent input."""
+        w = torch.einsum("ok,kdf->odf", self.decoder.weight, self.latent.weight)  # (O, k, F)
+        bias = self.decoder.bias
+        if self.latent.bias is not None:
+            bias = bias + self.decoder.weight @ self.latent.bias
+        return EdgeForm(self.latent.basis, w, bias)
+
+
+def bottleneck_form_of(module: nn.Module) -> BottleneckForm | None:
+    """The bottleneck form of a JHCG-like map (``encoder``, ``latent``, ``decoder``)."""
+    enc, lat, dec = (getattr(module, n, None) for n in ("encoder", "latent", "decoder"))
+    if type(enc) is not nn.Linear or type(dec) is not nn.Linear or lat is None:
+        return None
+    form = edge_form_of(lat)
+    return None if form is None else BottleneckForm(enc, form, dec)
