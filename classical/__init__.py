@@ -3,7 +3,9 @@
 The LSTM scaffold with pluggable gate maps (:class:`LSTMCell`, :class:`SixMapLSTMCell`), the
 recurrence and linear head (:class:`RecurrentModel`), the JHCG encoder-decoder
 (:class:`JHCG`), the B-spline KAN layer (:class:`BSplineKAN`) and the classical baselines
-(GRU, sLSTM, mLSTM, window MLP, optional ``xlstm`` wrapper).
+(GRU, sLSTM, mLSTM, window MLP, optional ``xlstm`` wrapper); the memory baselines: the
+LSTM variants of Greff et al. (:class:`LSTMVariantCell`), a Titans neural memory
+(:class:`TitansMemoryCell`) and a diagonal state-space cell (:class:`S4DCell`).
 
 >>> import torch
 >>> from qmem.classical import LSTMCell, RecurrentModel, linear_maps
@@ -16,26 +18,33 @@ from .gru import GRUCell
 from .jhcg import JHCG, default_latent_size
 from .kan import BSplineKAN, kan_parameter_count
 from .lstm_scaffold import LSTMCell, MapFactory, SixMapLSTMCell, linear_maps
+from .lstm_variants import VARIANTS, LSTMVariantCell, variant_update
 from .mlstm import MLSTMCell
 from .prepare import prepared
 from .recurrent import RecurrentCell, RecurrentModel, State
+from .s4d import S4DCell
 from .seeded import seeded_linear
 from .slstm import SLSTMCell
+from .titans import TitansMemoryCell
 from .window import WindowMLP, WindowModel
 from .xlstm_ref import XLSTMRef, xlstm_available
 
 __all__ = [
     "JHCG",
+    "VARIANTS",
     "BSplineKAN",
     "GRUCell",
     "LSTMCell",
+    "LSTMVariantCell",
     "MLSTMCell",
     "MapFactory",
     "RecurrentCell",
     "RecurrentModel",
+    "S4DCell",
     "SLSTMCell",
     "SixMapLSTMCell",
     "State",
+    "TitansMemoryCell",
     "WindowMLP",
     "WindowModel",
     "XLSTMRef",
@@ -44,5 +53,6 @@ __all__ = [
     "linear_maps",
     "prepared",
     "seeded_linear",
+    "variant_update",
     "xlstm_available",
 ]

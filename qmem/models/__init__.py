@@ -17,7 +17,8 @@ from the ``seed`` option (a ``torch.Generator``; the global RNG is never seeded)
 The package: :mod:`~qmem.models.registry` (the table and its functions),
 :mod:`~qmem.models.base` (:class:`ModelConfig`), one module per family
 (:mod:`~qmem.models.classical`, :mod:`~qmem.models.kan`, :mod:`~qmem.models.qkan`,
-:mod:`~qmem.models.qlstm`), and the shared :mod:`~qmem.models.circuit_options`,
+:mod:`~qmem.models.qlstm`, :mod:`~qmem.models.lstm_variant`, :mod:`~qmem.models.titans`,
+:mod:`~qmem.models.s4d`), and the shared :mod:`~qmem.models.circuit_options`,
 :mod:`~qmem.models.window` and :mod:`~qmem.models.execution` (``set_executor``).
 
 >>> model = build("lstm", input_size=1, hidden_size=5, seed=0)
@@ -43,6 +44,7 @@ from .classical import (
 )
 from .execution import set_executor
 from .kan import JHCGConfig, KANLSTMConfig
+from .lstm_variant import LSTMVariantConfig
 from .qkan import HQKANConfig, HQKANLSTMConfig, QKANLSTMConfig
 from .qlstm import QLSTMConfig
 from .registry import (
@@ -56,6 +58,8 @@ from .registry import (
     register,
     unregister,
 )
+from .s4d import S4DConfig
+from .titans import TitansMemoryConfig
 
 __all__ = [
     "GRUConfig",
@@ -64,6 +68,7 @@ __all__ = [
     "JHCGConfig",
     "KANLSTMConfig",
     "LSTMConfig",
+    "LSTMVariantConfig",
     "MLPConfig",
     "MLSTMConfig",
     "ModelConfig",
@@ -71,7 +76,9 @@ __all__ = [
     "QKANLSTMConfig",
     "QKANOptions",
     "QLSTMConfig",
+    "S4DConfig",
     "SLSTMConfig",
+    "TitansMemoryConfig",
     "VQCOptions",
     "XLSTMRefConfig",
     "build",

@@ -1,0 +1,151 @@
+"""A Titans-style neural long-term memory (Behrouz, Zhong, Mirrokni 2024/2025) as a cell.
+
+"Titans: Learning to Memorize at Test Time": the memory is a small MLP ``M`` whose weights
+are the recurrent state. Each step writes ``(k_t, v_t)`` into it by one step of gradient
+descent with momentum and forgetting on the associative loss, then reads it at ``q_t``::
+
+    [k̃, v, q̃, θ̃, η̃, α̃] = W x_t + b               (one Linear(I, 3H + 3))
+    k = k̃ / ‖k̃‖,  q = q̃ / ‖q̃‖                     (l2-normalised keys and queries)
+    θ = σ(θ̃), η = σ(η̃), α = σ(α̃)                 (data-dependent scalars per sample)
+    ℓ(M) = ‖M(k) - v‖²
+    S_t = η S_{t-1} - θ ∇_M ℓ(M_{t-1})            (momentum: the "surprise")
+    M_t = (1 - α) M_{t-1} + S_t                   (forgetting)
+    y_t = M_t(q)                                  (features, width H)
+
+Memory of depth 1: ``M(k) = W k`` (a linear, matrix-valued memory); depth 2:
+``M(k) = W_2 silu(W_1 k)`` (inner width ``H``). The inner gradient is written in closed form
+(:func:`memory_grad`), so the forward pass builds no second autograd graph; it is an ordinary
+differentiable expression, and gradients of the outer loss flow through every inner update
+to the projections and to the learned initial memory ``M_0`` (a parameter: the state starts
+there, with zero momentum). With ``e = M(k) - v``:
+
+    depth 1:  ∇_W ℓ = 2 e kᵀ
+    depth 2:  a = W_1 k, z = silu(a), e = W_2 z - v
+              ∇_{W_2} ℓ = 2 e zᵀ,   ∇_{W_1} ℓ = [(2 W_2ᵀ e) ⊙ silu'(a)] kᵀ,
+              silu'(a) = σ(a)(1 + a(1 - σ(a)))
+
+>>> import torch
+>>> cell = TitansMemoryCell(1, 3, depth=2, generator=torch.Generator().manual_seed(0))
+>>> out, (W, S) = cell(torch.ones(2, 1), cell.init_state(2))
+>>> out.shape, W.shape, sum(p.numel() for p in cell.parameters())  # 2·12 + 2·9
+(torch.Size([2, 3]), torch.Size([2, 2, 3, 3]), 42)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from qmem.validation import check_int, check_positive_int
+
+from .recurrent import RecurrentCell, State
+from .seeded import seeded_linear
+
+__all__ = ["TitansMemoryCell", "memory_apply", "memory_grad", "memory_loss"]
+
+
+def memory_apply(weights: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """The memory MLP ``M(k)`` for a batch of memories.
+
+    Args:
+        weights: ``(B, depth, H, H)``: ``W`` (depth 1) or ``W_1, W_2`` (depth 2).
+        k: ``(B, H)``.
+
+    Returns:
+        ``(B, H)``: ``W k`` or ``W_2 silu(W_1 k)``.
+
+    >>> W = torch.eye(2).expand(1, 1, 2, 2)
+    >>> memory_apply(W, torch.tensor([[1.0, 2.0]]))
+    tensor([[1., 2.]])
+    """
+    y = torch.einsum("bij,bj->bi", weights[:, 0], k)  # (B, H)
+    if weights.shape[1] == 2:
+        y = torch.einsum("bij,bj->bi", weights[:, 1], nn.functional.silu(y))
+    return y
+
+
+def memory_loss(weights: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The associative loss ``‖M(k) - v‖²`` per sample: ``(B, depth, H, H), (B, H) -> (B,)``."""
+    return ((memory_apply(weights, k) - v) ** 2).sum(-1)
+
+
+def memory_grad(weights: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """``∇_M ‖M(k) - v‖²`` in closed form (formulas in the module docstring), per sample.
+
+    Args:
+        weights: ``(B, depth, H, H)``, depth 1 or 2.
+        k: keys ``(B, H)``.
+        v: values ``(B, H)``.
+
+    Returns:
+        The gradient, shape of ``weights``; differentiable (no ``autograd.grad`` inside).
+
+    >>> W = torch.zeros(1, 1, 2, 2)
+    >>> memory_grad(W, torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]]))[0, 0].tolist()
+    [[0.0, 0.0], [-2.0, -0.0]]
+    """
+    if weights.shape[1] == 1:
+        e = torch.einsum("bij,bj->bi", weights[:, 0], k) - v  # (B, H)
+        return (2 * e[:, :, None] * k[:, None, :]).unsqueeze(1)  # (B, 1, H, H)
+    w1, w2 = weights[:, 0], weights[:, 1]  # each (B, H, H)
+    a = torch.einsum("bij,bj->bi", w1, k)  # (B, H)
+    s = torch.sigmoid(a)
+    z = a * s  # silu(a)
+    e2 = 2 * (torch.einsum("bij,bj->bi", w2, z) - v)  # 2e, (B, H)
+    g2 = e2[:, :, None] * z[:, None, :]  # (B, H, H)
+    da = torch.einsum("bji,bj->bi", w2, e2) * (s * (1 + a * (1 - s)))  # (B, H)
+    g1 = da[:, :, None] * k[:, None, :]  # (B, H, H)
+    return torch.stack([g1, g2], dim=1)  # (B, 2, H, H)
+
+
+class TitansMemoryCell(RecurrentCell):
+    """Titans neural memory cell (equations in the module docstring).
+
+    Args:
+        input_size: width ``I`` of ``x_t``.
+        hidden_size: width ``H`` of keys, values, queries and the memory.
+        depth: memory MLP depth, 1 (linear memory) or 2 (``W_2 silu(W_1 k)``).
+        generator: source of the initial weights (projection, then ``M_0`` uniform in
+            ``±1/√H``).
+
+    State: ``(M, S)``, memory weights and momentum, each ``(B, depth, H, H)``;
+    :meth:`init_state` gives ``(M_0, 0)``. Features: ``y_t = M_t(q_t)``, ``(B, H)``.
+    Parameters: ``(I + 1)(3H + 3) + depth·H²``.
+    """
+
+    def __init__(
+        self, input_size: int, hidden_size: int, *, depth: int = 2, generator: torch.Generator
+    ) -> None:
+        super().__init__()
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = H = check_positive_int("hidden_size", hidden_size)
+        self.depth = check_int("depth", depth, minimum=1, maximum=2)
+        self.output_size = H
+        self.state_shapes = ((self.depth, H, H), (self.depth, H, H))
+        self.proj = seeded_linear(input_size, 3 * H + 3, generator)  # k, v, q, θ, η, α
+        self.memory_init = nn.Parameter(torch.empty(self.depth, H, H))
+        with torch.no_grad():
+            bound = 1.0 / math.sqrt(H)
+            self.memory_init.uniform_(-bound, bound, generator=generator)
+
+    def init_state(
+        self, batch: int, *, device: torch.device | None = None, dtype: torch.dtype | None = None
+    ) -> State:
+        """The fresh memory: ``M_0`` (the learned initial weights) and zero momentum."""
+        m0 = self.memory_init.to(device=device, dtype=dtype)
+        m0 = m0.unsqueeze(0).expand(batch, *m0.shape)  # (B, depth, H, H)
+        return m0, torch.zeros_like(m0)
+
+    def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step: ``x_t (B, I)``, ``(M, S)`` -> ``(y_t, (M_t, S_t))``."""
+        M, S = state
+        H = self.hidden_size
+        k, v, q, gates = self.proj(x_t).split([H, H, H, 3], dim=-1)
+        k = nn.functional.normalize(k, dim=-1)
+        q = nn.functional.normalize(q, dim=-1)
+        theta, eta, alpha = torch.sigmoid(gates)[:, :, None, None, None].unbind(1)  # (B,1,1,1)
+        S = eta * S - theta * memory_grad(M, k, v)
+        M = (1 - alpha) * M + S
+        return memory_apply(M, q), (M, S)
