@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .bounds import MAX_POINTS
-from .config import DatasetConfig, check_span
+from .config import DatasetConfig, check_grid
 from .series import Series
 
 __all__ = ["BesselConfig", "bessel"]
@@ -43,7 +43,7 @@ class BesselConfig(DatasetConfig):
 
     @model_validator(mode="after")
     def _check(self) -> BesselConfig:
-        check_span("x_start", self.x_start, "x_stop", self.x_stop)
+        check_grid("x_start", self.x_start, "x_stop", self.x_stop, self.num)
         if not float(self.nu).is_integer() and self.x_start < 0:
             raise ValueError(
                 f"a non-integer order nu={self.nu!r} needs x_start >= 0, got {self.x_start!r}"

@@ -32,7 +32,11 @@ from pydantic import Field
 
 from qmem.config import Config
 
-__all__ = ["DatasetConfig", "check_span"]
+__all__ = ["GRID_RESOLUTION", "DatasetConfig", "check_grid", "check_span", "check_step_grid"]
+
+GRID_RESOLUTION = 1e-9
+"""Smallest grid step relative to the largest |coordinate| of the grid (float64 keeps ~16
+digits: a finer step would give coincident or badly rounded sample times)."""
 
 
 class DatasetConfig(Config):
@@ -78,3 +82,58 @@ def check_span(start_name: str, start: float, stop_name: str, stop: float) -> fl
             f"the span {stop_name} - {start_name} = {stop!r} - {start!r} is not a finite number"
         )
     return span
+
+
+def check_grid(
+    start_name: str, start: float, stop_name: str, stop: float, num: int
+) -> float:
+    """:func:`check_span`, and a step ``(stop - start) / (num - 1)`` that float64 resolves.
+
+    The step must be at least :data:`GRID_RESOLUTION` times the grid's largest |coordinate|:
+    ``t_start=1e17, t_stop=1e17 + 20`` would otherwise sample coincident times.
+
+    Returns:
+        The step.
+
+    Raises:
+        ValueError: as :func:`check_span`, or a step too fine for the grid's position.
+
+    >>> check_grid("t_start", 0.0, "t_stop", 20.0, 5)
+    5.0
+    >>> check_grid("t_start", 1e17, "t_stop", 1e17 + 32, 240)
+    Traceback (most recent call last):
+    ...
+    ValueError: the grid of 240 points on [1e+17, 1.0000000000000003e+17] has a step of ...
+    """
+    span = check_span(start_name, start, stop_name, stop)
+    return _check_step(span / (num - 1), num, start, stop)
+
+
+def _check_step(step: float, num: int, start: float, stop: float) -> float:
+    scale = max(abs(start), abs(stop))
+    if not step >= GRID_RESOLUTION * scale:
+        raise ValueError(
+            f"the grid of {num} points on [{start!r}, {stop!r}] has a step of {step:.3g}, "
+            f"finer than float64 resolves so far from 0 (the step must be >= "
+            f"{GRID_RESOLUTION:g} x {scale:.3g}); move the grid towards 0 or use fewer points"
+        )
+    return step
+
+
+def check_step_grid(start_name: str, start: float, step: float, num: int) -> float:
+    """The last point ``start + step * (num - 1)`` of a grid given by its step, checked.
+
+    Raises:
+        ValueError: the last point overflows, or the step is too fine for the grid's
+            position (see :func:`check_grid`).
+
+    >>> check_step_grid("t_start", 0.0, 0.1, 11)
+    1.0
+    """
+    stop = start + step * (num - 1)
+    if not math.isfinite(stop):
+        raise ValueError(
+            f"the grid {start_name}={start!r} + {step!r} * ({num} - 1) overflows to {stop!r}"
+        )
+    _check_step(step, num, start, stop)
+    return stop

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .bounds import MAX_POINTS, MAX_PULSES, check_elements, check_points
-from .config import DatasetConfig
+from .config import DatasetConfig, check_step_grid
 from .series import Series
 
 __all__ = ["DelayedQuantumControlConfig", "delayed_quantum_control", "grid_arange"]
@@ -73,6 +73,7 @@ class DelayedQuantumControlConfig(DatasetConfig):
         if not ratio >= 1.5:  # round(ratio) < 2; NaN and -inf included
             raise ValueError(f"{grid} has < 2 points")
         count = check_points(grid, round(ratio) if ratio <= MAX_POINTS + 1 else ratio)
+        check_step_grid("x_start", self.x_start, self.step, count)
         check_elements(f"the pulse matrix ({count} x {self.n_max + 1})", count * (self.n_max + 1))
         return self
 

@@ -43,6 +43,9 @@ class NarmaConfig(DatasetConfig):
         period: T of the input (300, > 0).
         include_input: if true the series is 2-D (num, 2) with channels ("y", "u").
 
+    The input's sines must be slower than the Nyquist rate of one sample per step:
+    ``max(|alpha_bar|, |beta_bar|, |gamma_bar|) / period < 0.5``.
+
     >>> NarmaConfig(order=10, num=10)
     Traceback (most recent call last):
     ...
@@ -67,6 +70,13 @@ class NarmaConfig(DatasetConfig):
     def _check(self) -> NarmaConfig:
         if self.num <= self.order:
             raise ValueError(f"num must exceed order ({self.order!r}), got {self.num!r}")
+        fastest = max(abs(self.alpha_bar), abs(self.beta_bar), abs(self.gamma_bar)) / self.period
+        if not fastest < 0.5:
+            raise ValueError(
+                f"the input's fastest sine (max(|alpha_bar|, |beta_bar|, |gamma_bar|) / period "
+                f"= {fastest:.3g} cycles per step) is at or above the Nyquist rate 0.5: one "
+                "sample per step aliases it; raise period or lower the bars"
+            )
         return self
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .bounds import MAX_POINTS, check_elements
-from .config import DatasetConfig, check_span
+from .config import DatasetConfig, check_grid
 from .series import Series
 
 __all__ = [
@@ -86,7 +86,7 @@ class PopulationInversionConfig(DatasetConfig):
 
     @model_validator(mode="after")
     def _check(self) -> PopulationInversionConfig:
-        check_span("t_start", self.t_start, "t_stop", self.t_stop)
+        check_grid("t_start", self.t_start, "t_stop", self.t_stop, self.num)
         states = poisson_weights(self.mean_photons).size
         check_elements(
             f"the phase matrix ({self.num} samples x {states} Fock states)", self.num * states

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .bessel import BesselConfig, bessel
 from .config import DatasetConfig
 from .damped_shm import DampedSHMConfig, damped_shm
@@ -225,16 +227,51 @@ def generate(config: DatasetConfig) -> Series:
     Returns:
         The :class:`~qmem.datasets.series.Series`.
 
+    Every generated series is checked before it is returned: no inf anywhere, and no NaN
+    unless the dataset flags gaps as NaN on request (``milan_telecom`` with ``gaps="nan"``).
+    Options whose arithmetic overflows (``sine`` with ``frequency=1e308``, a ``bessel`` of
+    order 1e308, ...) therefore raise instead of giving a series of NaN.
+
+    Args:
+        config: a dataset config (e.g. from :func:`make_config`).
+
+    Returns:
+        The :class:`~qmem.datasets.series.Series`.
+
     Raises:
-        TypeError: if ``config`` is not a registered config type.
+        TypeError: if ``config`` is not a registered config type, or the dataset's generator
+            returns no :class:`~qmem.datasets.series.Series`.
+        ValueError: the generated values hold inf (or NaN that is no requested gap flag).
     """
     for s in _BY_NAME.values():
         if type(config) is s.config_type:
-            series = s.builder(config)
+            with np.errstate(over="ignore", invalid="ignore"):  # checked right below
+                series = s.builder(config)
+            if not isinstance(series, Series):
+                raise TypeError(
+                    f"the generator of dataset {s.name!r} returned {type(series).__name__}, "
+                    "not a Series"
+                )
+            _check_generated(s.name, series, config)
             return add_noise(series, std=config.noise_std, seed=config.seed)
     raise TypeError(
         f"generate needs one of the registered config types, got {type(config).__name__}"
     )
+
+
+def _check_generated(name: str, series: Series, config: DatasetConfig) -> None:
+    """Refuse a generated series holding inf, or NaN other than requested gap flags."""
+    values = series.values
+    nan_gaps = series.info.get("gap_policy") == "nan"
+    bad = np.isinf(values) if nan_gaps else ~np.isfinite(values)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        options = ", ".join(f"{k}={v!r}" for k, v in config.to_dict().items())
+        raise ValueError(
+            f"{name}: the generated series holds {int(bad.sum())} non-finite value(s) (first "
+            f"at index {first}: {float(values[first])!r}); the options overflow float64 "
+            f"arithmetic: {options}"
+        )
 
 
 def make(name: str, **params: Any) -> Series:

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Series", "add_noise", "check_finite"]
+from qmem.validation import check_float, check_int
+
+__all__ = ["Series", "add_noise", "check_finite", "check_time_axis"]
 
 
 def check_finite(values: np.ndarray, what: str) -> None:
@@ -42,6 +44,44 @@ def check_finite(values: np.ndarray, what: str) -> None:
             f"{what} holds {int(bad.sum())} non-finite value(s) (NaN or inf); "
             f"first at index {first}: {float(values[first])!r}"
         )
+
+
+def check_time_axis(time: np.ndarray, what: str) -> None:
+    """Raise unless ``time`` is a finite, strictly increasing float or ``datetime64`` axis.
+
+    Args:
+        time: shape (N,).
+        what: name of the data, used in the message.
+
+    Raises:
+        TypeError: ``time`` is neither numeric nor ``datetime64``.
+        ValueError: a NaN/inf/NaT entry, or a step that is not > 0 (the message names the
+            first offending index and both values).
+
+    >>> check_time_axis(np.array([0.0, 1.0, 1.0]), "demo")
+    Traceback (most recent call last):
+    ...
+    ValueError: demo time axis must be strictly increasing; index 2 (1.0) does not follow ...
+    """
+    kind = time.dtype.kind
+    if kind == "M":
+        bad = np.isnat(time)
+    elif kind in "iuf":
+        bad = ~np.isfinite(time)
+    else:
+        raise TypeError(f"{what} time axis must be numeric or datetime64, got dtype {time.dtype}")
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise ValueError(f"{what} time axis holds {int(bad.sum())} NaN/inf/NaT value(s); "
+                         f"first at index {first}")
+    if time.size > 1:
+        step_ok = time[1:] > time[:-1]
+        if not step_ok.all():
+            k = int(np.argmin(step_ok)) + 1
+            raise ValueError(
+                f"{what} time axis must be strictly increasing; index {k} ({time[k]}) does "
+                f"not follow index {k - 1} ({time[k - 1]})"
+            )
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,13 +111,23 @@ class Series:
     info: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        values = np.array(self.values, dtype=np.float64)  # copy: the series owns its data
+        if not isinstance(self.name, str):
+            raise TypeError(f"Series name must be a str, got {self.name!r}")
+        raw = np.asarray(self.values)
+        if raw.dtype.kind not in "iuf":  # bool, complex, str, object: no silent cast
+            raise TypeError(f"Series values must be real numbers, got dtype {raw.dtype}")
+        values = np.array(raw, dtype=np.float64)  # copy: the series owns its data
         if values.ndim not in (1, 2):
             raise ValueError(f"Series values must be 1-D or 2-D, got shape {values.shape}")
         time = np.array(self.time)
         if time.shape != (values.shape[0],):
             raise ValueError(
                 f"Series time axis must have shape ({values.shape[0]},), got {time.shape}"
+            )
+        check_time_axis(time, f"Series {self.name!r}")
+        if isinstance(self.channels, str):
+            raise TypeError(
+                f"Series channels must be a tuple of names, got the str {self.channels!r}"
             )
         n_channels = 1 if values.ndim == 1 else values.shape[1]
         channels = tuple(self.channels)
@@ -121,13 +171,19 @@ def add_noise(series: Series, *, std: float, seed: int) -> Series:
         A new :class:`Series`; ``info`` records ``noise_std`` and ``noise_seed``.
 
     Raises:
-        ValueError: if ``std`` is negative or not finite.
+        TypeError: ``std`` is not a real number or ``seed`` not an int.
+        ValueError: if ``std`` is negative or not finite, ``seed`` negative, or the noisy
+            values overflow.
     """
-    if not np.isfinite(std) or std < 0:
-        raise ValueError(f"noise std must be a finite number >= 0, got {std!r}")
+    std = check_float("noise std", std, minimum=0.0)
+    seed = check_int("noise seed", seed, minimum=0)
     if std == 0:
         return series
     rng = np.random.default_rng(seed)
-    noisy = series.values + rng.normal(0.0, std, size=series.values.shape)
+    with np.errstate(over="ignore"):
+        noisy = series.values + rng.normal(0.0, std, size=series.values.shape)
+    was_finite = np.isfinite(series.values)
+    if not np.isfinite(noisy[was_finite]).all():
+        raise ValueError(f"noise of std {std!r} overflows the values of {series.name!r} to inf")
     info = {**series.info, "noise_std": float(std), "noise_seed": int(seed)}
     return replace(series, values=noisy, info=info)

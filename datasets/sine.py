@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .bounds import MAX_POINTS
-from .config import DatasetConfig
+from .config import DatasetConfig, check_step_grid
 from .series import Series
 
 __all__ = ["SineConfig", "sine"]
@@ -30,6 +30,14 @@ class SineConfig(DatasetConfig):
         dt: sample spacing (> 0).
         num: number of samples (2 … 1,000,000).
 
+    The wave must be sampled above the Nyquist rate (``frequency * dt < 0.5``: slower
+    samples alias it to another frequency, ``frequency=1, dt=1`` to zeros), and the grid
+    must be resolvable in float64 (see :func:`~qmem.datasets.config.check_step_grid`).
+
+    >>> SineConfig(frequency=1.0, dt=1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: sine: frequency * dt = 1 samples the wave at or below the Nyquist rate ...
     >>> SineConfig(dt=0)
     Traceback (most recent call last):
     ...
@@ -44,6 +52,18 @@ class SineConfig(DatasetConfig):
     num: int = Field(400, ge=2, le=MAX_POINTS)
 
     label: ClassVar[str] = "sine"
+
+    @model_validator(mode="after")
+    def _check(self) -> SineConfig:
+        cycles = self.frequency * self.dt
+        if not cycles < 0.5:
+            raise ValueError(
+                f"frequency * dt = {cycles:.3g} samples the wave at or below the Nyquist rate "
+                f"(frequency={self.frequency!r}, dt={self.dt!r}; need frequency * dt < 0.5, "
+                "else the samples alias to another frequency)"
+            )
+        check_step_grid("t_start", self.t_start, self.dt, self.num)
+        return self
 
 
 def sine(config: SineConfig) -> Series:
