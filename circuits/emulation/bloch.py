@@ -155,6 +155,84 @@ class _BlochRun(torch.autograd.Function):
         return None, g_fixed, g_data, g_shared, None
 
 
+_ONLY_VMAP = (
+    "bloch_run supports torch.func.vmap of the forward pass (differentiate with .backward() "
+    "outside the transform); torch.func.grad / vjp / jvp through it are not supported"
+)
+
+
+class _BlochVmap(torch.autograd.Function):
+    """:class:`_BlochRun` under torch.func transforms (``vmap``), which need the functorch
+    form (``setup_context``); outside them :class:`_BlochRun` runs directly.
+
+    The ``vmap`` rule makes the vmapped axis one more leading axis of the broadcast per-gate
+    shapes and calls the engine once on the whole batch (its adjoint node is what the
+    autograd graph records, so ``.backward()`` outside the transform works);
+    ``torch.func.grad``/``vjp`` through it are refused.
+    """
+
+    @staticmethod
+    def forward(
+        gates: tuple[BlochGate, ...],
+        fixed: torch.Tensor,
+        data: torch.Tensor | None,
+        shared: torch.Tensor | None,
+        keep_states: bool,
+    ) -> torch.Tensor:
+        raise RuntimeError(_ONLY_VMAP)  # reached under torch.func.grad / vjp / jvp only
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
+        raise RuntimeError(_ONLY_VMAP)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        raise RuntimeError(_ONLY_VMAP)
+
+    @staticmethod
+    def vmap(
+        info: Any,
+        in_dims: tuple[Any, ...],
+        gates: tuple[BlochGate, ...],
+        fixed: torch.Tensor,
+        data: torch.Tensor | None,
+        shared: torch.Tensor | None,
+        keep_states: bool,
+    ) -> tuple[torch.Tensor, int]:
+        # the angle shapes broadcast right-aligned: pad every per-gate shape to one rank and
+        # put the vmapped axis (size 1 where a tensor is not batched) in front of it
+        tensors, dims = (fixed, data, shared), in_dims[1:4]
+        lead = (1, 1, 0)  # gate-index axes of fixed, data, shared
+        rank = max(t.dim() - n - (d is not None)  # per-gate rank without the vmapped axis
+                   for t, n, d in zip(tensors, lead, dims, strict=True) if t is not None)
+        moved: list[torch.Tensor | None] = []
+        for t, n, d in zip(tensors, lead, dims, strict=True):
+            if t is None:
+                moved.append(None)
+                continue
+            t = t.unsqueeze(0) if d is None else t.movedim(d, 0)  # (B or 1, *logical)
+            pad = rank - (t.dim() - 1 - n)
+            t = t.reshape(t.shape[: 1 + n] + (1,) * pad + t.shape[1 + n :])  # pad per-gate
+            moved.append(t.movedim(0, n))  # ([n_gates,] B or 1, *per-gate shape)
+        return _run(gates, *moved, keep_states), 0
+
+
+_transforms_active = getattr(torch._C, "_are_functorch_transforms_active", None)
+
+
+def _run(
+    gates: tuple[BlochGate, ...],
+    fixed: torch.Tensor,
+    data: torch.Tensor | None,
+    shared: torch.Tensor | None,
+    keep_states: bool,
+) -> torch.Tensor:
+    """:class:`_BlochRun`, or :class:`_BlochVmap` where a torch.func transform is active."""
+    if _transforms_active is not None and _transforms_active():
+        return _BlochVmap.apply(gates, fixed, data, shared, keep_states)
+    return _BlochRun.apply(gates, fixed, data, shared, keep_states)
+
+
 def bloch_run(
     gates: tuple[BlochGate, ...],
     fixed: torch.Tensor,
@@ -185,4 +263,4 @@ def bloch_run(
     """
     if data is None and shared is None and any(src == "d" for _, src, _ in gates):
         raise ValueError("data gates need `data` or `shared` angles")
-    return _BlochRun.apply(gates, fixed, data, shared, keep_states)
+    return _run(gates, fixed, data, shared, keep_states)
