@@ -1,17 +1,31 @@
-"""The batch-first sequence check of the classical models.
+"""The checks every model runs on its input, its parameters and a given state.
+
+The rule (``docs/errors.md``), the same for every model:
+
+- ``x`` is a floating-point tensor ``(B, T, I)`` with ``T >= 1`` and finite values; batch
+  ``B = 0`` gives an empty result;
+- its dtype equals the parameters' dtype (``TypeError`` naming both: qmem never casts
+  silently) and it lives on the parameters' device (``ValueError`` naming both);
+- parameters and a given state must be finite (``ValueError`` naming the tensor), and a
+  state must match ``x`` in dtype and device.
 
 Every other argument check (``check_positive_int``, ``check_choice``, ``make_generator``, ...)
 is :mod:`qmem.validation`'s, imported from there directly.
 
 >>> check_sequence_input(torch.zeros(2, 3, 1), 1).shape
 torch.Size([2, 3, 1])
+>>> check_matches_parameters(torch.nn.Linear(1, 1), torch.zeros(2, 3, 1, dtype=torch.float64))
+... # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+TypeError: input dtype torch.float64 does not match the model's parameter dtype torch.float32 ...
 """
 
 from __future__ import annotations
 
 import torch
 
-__all__ = ["check_sequence_input"]
+__all__ = ["check_matches_parameters", "check_sequence_input", "check_state_tensors"]
 
 
 def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
@@ -31,3 +45,56 @@ def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
     if not bool(torch.isfinite(x).all()):
         raise ValueError("x holds non-finite values (NaN or inf)")
     return x
+
+
+def check_matches_parameters(module: torch.nn.Module, x: torch.Tensor) -> None:
+    """Refuse ``x`` of another dtype or device than ``module``'s parameters, and
+    non-finite parameters (one fused check and one synchronisation per call).
+
+    Raises:
+        TypeError: dtype mismatch (both dtypes named).
+        ValueError: device mismatch (both devices named); a parameter holds NaN or inf
+            (its name given).
+    """
+    params = [p for p in module.parameters()]
+    if not params:
+        return
+    ref = params[0]
+    if x.dtype != ref.dtype:
+        raise TypeError(
+            f"input dtype {x.dtype} does not match the model's parameter dtype {ref.dtype} "
+            f"(convert one: model.to({x.dtype}) or x.to({ref.dtype}))"
+        )
+    if x.device != ref.device:
+        raise ValueError(
+            f"input is on device {x.device} but the model's parameters are on {ref.device} "
+            f"(move one: model.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
+        )
+    with torch.no_grad():
+        finite = torch.stack([torch.isfinite(p).all() for p in params])
+        if not bool(finite.all()):
+            names = [n for n, p in module.named_parameters() if not bool(torch.isfinite(p).all())]
+            raise ValueError(
+                f"parameter {names[0]!r} holds non-finite values (NaN or inf); "
+                "the model's weights are broken (e.g. a diverged training step)"
+            )
+
+
+def check_state_tensors(state: tuple[torch.Tensor, ...], x: torch.Tensor) -> None:
+    """Refuse a state of another dtype or device than ``x``, or holding NaN or inf.
+
+    Raises:
+        TypeError: dtype mismatch (both named).
+        ValueError: device mismatch or non-finite values (the state's index named).
+    """
+    for k, s in enumerate(state):
+        if s.dtype != x.dtype:
+            raise TypeError(f"state[{k}] has dtype {s.dtype}, the input {x.dtype}; they must match")
+        if s.device != x.device:
+            raise ValueError(
+                f"state[{k}] is on device {s.device}, the input on {x.device}; they must match"
+            )
+    with torch.no_grad():
+        if state and not bool(torch.stack([torch.isfinite(s).all() for s in state]).all()):
+            bad = next(k for k, s in enumerate(state) if not bool(torch.isfinite(s).all()))
+            raise ValueError(f"state[{bad}] holds non-finite values (NaN or inf)")

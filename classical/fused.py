@@ -43,7 +43,8 @@ def lstm_kernel(
     """
     i_size = x.shape[-1]
     zero = weight.new_zeros(weight.shape[0])  # the kernel's second bias
-    params = [weight[:, :i_size], weight[:, i_size:], zero if bias is None else bias, zero]
+    w_ih, w_hh = weight[:, :i_size].contiguous(), weight[:, i_size:].contiguous()
+    params = [w_ih, w_hh, zero if bias is None else bias, zero]
     hx = (h0.unsqueeze(0), c0.unsqueeze(0))  # (1, B, H) each
     out, h, c = torch._VF.lstm(x, hx, params, True, 1, 0.0, torch.is_grad_enabled(), False, True)
     return out, (h[0], c[0])

@@ -26,7 +26,7 @@ from torch import nn
 
 from qmem.validation import check_positive_int
 
-from .checks import check_sequence_input
+from .checks import check_matches_parameters, check_sequence_input, check_state_tensors
 from .prepare import prepared
 from .seeded import seeded_linear
 
@@ -107,9 +107,12 @@ class RecurrentModel(nn.Module):
         return self.cell.init_state(batch, device=device, dtype=dtype)
 
     def _start(self, x: torch.Tensor, state: State | None) -> State:
+        check_matches_parameters(self, x)
         if state is None:
             return self.cell.init_state(x.shape[0], device=x.device, dtype=x.dtype)
-        return self.cell.check_state(state, x.shape[0])
+        state = self.cell.check_state(state, x.shape[0])
+        check_state_tensors(state, x)
+        return state
 
     def encode(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """Feature sequence of the cell.

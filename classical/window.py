@@ -24,7 +24,7 @@ from torch import nn
 
 from qmem.validation import check_choice, check_positive_int
 
-from .checks import check_sequence_input
+from .checks import check_matches_parameters, check_sequence_input
 from .seeded import seeded_linear
 
 __all__ = ["WindowMLP", "WindowModel"]
@@ -85,6 +85,7 @@ class WindowModel(nn.Module):
     def forward(self, x: torch.Tensor, state: None = None) -> tuple[torch.Tensor, None]:
         """``x (B, window, I) -> (y (B, 1, out), None)``."""
         check_sequence_input(x, self.input_size)
+        check_matches_parameters(self, x)
         if state is not None:
             raise ValueError(f"{type(self).__name__} is not recurrent: state must be None")
         if x.shape[1] != self.window:

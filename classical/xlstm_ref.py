@@ -21,7 +21,7 @@ from torch import nn
 
 from qmem.validation import check_positive_int
 
-from .checks import check_sequence_input
+from .checks import check_matches_parameters, check_sequence_input
 from .seeded import seeded_linear
 
 __all__ = ["XLSTM_INSTALL_HINT", "XLSTMRef", "xlstm_available"]
@@ -96,6 +96,7 @@ class XLSTMRef(nn.Module):
     def forward(self, x: torch.Tensor, state: None = None) -> tuple[torch.Tensor, None]:
         """``x (B, T, I) -> (y (B, T, out), None)``."""
         check_sequence_input(x, self.input_size)
+        check_matches_parameters(self, x)
         if state is not None:
             raise ValueError("XLSTMRef supports only state=None (full-sequence forward)")
         return self.head(self.stack(self.embed(x))), None
