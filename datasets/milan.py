@@ -92,6 +92,9 @@ class MilanTelecomConfig(DatasetConfig):
         squares = (self.square,) if isinstance(self.square, int) else self.square
         if not squares:
             raise ValueError("square must name at least one square id")
+        repeated = sorted({q for q in squares if squares.count(q) > 1})
+        if repeated:
+            raise ValueError(f"square names square(s) {repeated} twice")
         if self.source == "raw":
             if self.path is None:
                 raise ValueError(
@@ -168,6 +171,8 @@ def load_embedded_milan(
     square_tuple = (squares,) if single else tuple(squares)  # type: ignore[arg-type]
     if not square_tuple:
         raise ValueError("load_embedded_milan: squares must name at least one square id")
+    if len(set(square_tuple)) != len(square_tuple):
+        raise ValueError(f"load_embedded_milan: squares repeats an id: {list(square_tuple)}")
     kind = _embedded_choice(square_tuple, signal, resolution)
     columns = []
     time_ms: np.ndarray | None = None

@@ -38,7 +38,10 @@ from .series import Series
 
 __all__ = [
     "BIN_MS",
+    "MAX_ACTIVITY",
+    "MAX_BINS",
     "MILAN_SIGNALS",
+    "TIME_RANGE_MS",
     "GapPolicy",
     "MalformedPolicy",
     "MilanResolution",
@@ -67,6 +70,17 @@ MILAN_SIGNALS: dict[str, tuple[int, ...]] = {
     "sms_all": (3, 4),
     "call_all": (5, 6),
 }
+
+TIME_RANGE_MS = (946_684_800_000, 4_102_444_800_000)
+"""Accepted ``time_interval`` range, [2000-01-01, 2100-01-01) UTC in ms: a stamp outside it
+(a mistyped one, e.g. two extra digits) is a malformed line, not the end of a grid."""
+
+MAX_ACTIVITY = 1e12
+"""Largest accepted activity value (the published values are below 1e5): a larger one is a
+corrupt field, and sums of such values could overflow to inf."""
+
+MAX_BINS = 1_000_000
+"""Most 10-minute bins of one loaded grid (19 years): checked before the grid is built."""
 
 _SUFFIXES = (".txt", ".csv", ".tsv", ".gz")
 _MAX_EXAMPLES = 10
@@ -103,6 +117,8 @@ def milan_day_files(path: str | PathLike[str] | Sequence[str | PathLike[str]]) -
     items = [path] if isinstance(path, (str, PathLike)) else list(path)
     if not items:
         raise ValueError("no Milan day file given (empty list)")
+    if any(str(item) == "" for item in items):
+        raise ValueError("a Milan data path is empty ('')")
     files: list[Path] = []
     for item in items:
         p = Path(item)
@@ -147,6 +163,11 @@ def _parse(fields: list[bytes]) -> _Record:
             "square_id, time_interval and country_code must be integers, got "
             f"{[f.decode('utf-8', 'replace') for f in fields[:3]]}"
         ) from None
+    if not TIME_RANGE_MS[0] <= time_ms < TIME_RANGE_MS[1]:
+        raise _Malformed(
+            f"time_interval {time_ms} ({_utc(time_ms)}) lies outside 2000-01-01 … 2100-01-01 "
+            "UTC (a mistyped timestamp?)"
+        )
     if time_ms % BIN_MS != 0:
         raise _Malformed(f"time_interval {time_ms} is not a multiple of 10 minutes ({BIN_MS} ms)")
     values = [0.0] * 5
@@ -162,8 +183,20 @@ def _parse(fields: list[bytes]) -> _Record:
             ) from None
         if not math.isfinite(v):
             raise _Malformed(f"column {k + 4} is not finite: {v!r}")
+        if not 0.0 <= v <= MAX_ACTIVITY:
+            raise _Malformed(
+                f"column {k + 4} holds {v!r}; activity levels lie in [0, {MAX_ACTIVITY:g}]"
+            )
         values[k] = v
     return _Record(square, time_ms, country, tuple(values))  # type: ignore[arg-type]
+
+
+def _utc(time_ms: int) -> str:
+    """A millisecond stamp as an ISO date (or the raw number if numpy cannot show it)."""
+    try:
+        return str(np.datetime64(int(time_ms), "ms"))
+    except (OverflowError, ValueError):
+        return f"{time_ms} ms"
 
 
 def _is_header(fields: list[bytes]) -> bool:
@@ -212,6 +245,12 @@ def read_milan_raw(
     10-minute bin (blank fields count as 0) and put on the regular grid from the first to the
     last bin seen for the selected squares. A bin with no line at all for a square is a *gap*.
 
+    A line is malformed when it has not 3 to 8 fields, a non-integer id/time/country, a time
+    off the 10-minute grid or outside [2000, 2100) UTC (:data:`TIME_RANGE_MS`: a mistyped
+    stamp never stretches the grid), a value that is not a finite number in
+    [0, :data:`MAX_ACTIVITY`], or repeats a (square, time, country) record. The grid is
+    checked against :data:`MAX_BINS` before it is built.
+
     Args:
         path: a day file, a folder of day files, or a sequence of them (.txt/.csv/.gz).
         squares: one square id (the result is 1-D) or a sequence of ids (2-D, one column each).
@@ -236,7 +275,8 @@ def read_milan_raw(
 
     Raises:
         ValueError: on a malformed line (``malformed="raise"``), a gap (``gaps="raise"``),
-            no record of a selected square, or a bad option.
+            no record of a selected square, a grid of more than :data:`MAX_BINS` bins, a sum
+            that overflows, or a bad option.
         TypeError: if ``squares`` is not an int or a sequence of ints.
     """
     if signal not in MILAN_SIGNALS:
@@ -262,6 +302,7 @@ def read_milan_raw(
     wanted = set(square_list)
     sums: dict[int, dict[int, float]] = {q: {} for q in square_list}
     seen: dict[tuple[int, int, int], str] = {}
+    where_of: dict[int, str] = {}  # time -> first file:line of a selected square with it
     files = milan_day_files(path)
     n_lines = 0
     skipped = 0
@@ -294,6 +335,8 @@ def read_milan_raw(
                 continue
             if rec.square in wanted:
                 bins = sums[rec.square]
+                if rec.time_ms not in where_of:
+                    where_of[rec.time_ms] = where
                 bins[rec.time_ms] = bins.get(rec.time_ms, 0.0) + sum(rec.values[c] for c in columns)
 
     empty = [q for q in square_list if not sums[q]]
@@ -301,6 +344,19 @@ def read_milan_raw(
         raise ValueError(f"no record of square(s) {empty} in {len(files)} Milan file(s)")
     first = min(min(b) for b in sums.values())
     last = max(max(b) for b in sums.values())
+    n_bins = (last - first) // BIN_MS + 1
+    if n_bins > MAX_BINS:
+        raise ValueError(
+            f"the records of square(s) {square_list} span {_utc(first)} … {_utc(last)} UTC, "
+            f"{n_bins} 10-minute bins; at most {MAX_BINS} are loaded at once (a mistyped "
+            f"timestamp? first at {where_of[first]}, last at {where_of[last]})"
+        )
+    for q in square_list:
+        for t, v in sums[q].items():
+            if not math.isfinite(v):
+                raise ValueError(
+                    f"the {signal} sum of square {q} at {_utc(t)} UTC overflows to {v!r}"
+                )
     grid = np.arange(first, last + BIN_MS, BIN_MS, dtype=np.int64)  # (N10,) bin starts in ms
     index = {int(t): i for i, t in enumerate(grid)}
     values = np.zeros((grid.size, len(square_list)))  # (N10, S)
