@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
-from qmem.validation import check_choice, check_float, check_int, check_literal
+from qmem.validation import check_choice, check_device, check_float, check_int, check_literal
 
 from .bounds import check_elements
 from .scaling import Scaler, ScalerKind
@@ -126,20 +126,43 @@ class WindowSplit:
 
 
 def _as_2d(series: Series | np.ndarray | torch.Tensor | Sequence[float]) -> np.ndarray:
-    """The series values as a float64 (N, C) array, validated."""
+    """The series values as a float64 (N, C) array, validated (N >= 1, C >= 1, finite)."""
     if isinstance(series, Series):
         values = series.values
     elif isinstance(series, torch.Tensor):
+        if series.is_complex() or series.dtype == torch.bool:
+            raise TypeError(f"series must be numeric (real numbers), got a {series.dtype} tensor")
         values = series.detach().to("cpu", torch.float64).numpy()
+    elif isinstance(series, (np.ndarray, Sequence)) and not isinstance(series, (str, bytes)):
+        try:
+            values = np.asarray(series)
+        except ValueError:  # a ragged nesting
+            raise ValueError("series must be a rectangular array (N,) or (N, C)") from None
     else:
-        values = np.asarray(series)
-    if values.dtype.kind not in "iuf" and values.dtype != np.bool_:
-        raise TypeError(f"series must be numeric, got dtype {values.dtype}")
+        raise TypeError(
+            "series must be a Series, a numpy array, a tensor or a sequence of numbers, got "
+            f"{type(series).__name__}"
+        )
+    if values.dtype.kind not in "iuf":  # bool, complex, str, object, datetime
+        raise TypeError(f"series must be numeric (real numbers), got dtype {values.dtype}")
     values = np.asarray(values, dtype=np.float64)
     if values.ndim not in (1, 2):
         raise ValueError(f"series must be 1-D (N,) or 2-D (N, C), got shape {values.shape}")
+    if values.shape[0] == 0:
+        raise ValueError(f"series is empty (shape {values.shape}): nothing to window")
+    if values.ndim == 2 and values.shape[1] == 0:
+        raise ValueError(f"series has no channels (shape {values.shape})")
     check_finite(values, "series")
     return values.reshape(values.shape[0], -1)  # (N,) or (N, C) -> (N, C)
+
+
+def _check_dtype(dtype: object) -> torch.dtype:
+    """``torch.float32``/``torch.float64`` or their names -> the dtype; else raise."""
+    if isinstance(dtype, str):
+        return _DTYPES[check_choice("dtype", dtype, tuple(_DTYPES))]
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    return dtype  # type: ignore[return-value]
 
 
 def make_windows(
@@ -168,9 +191,12 @@ def make_windows(
         X of shape (B, T, C) = scaled[t-T : t] and Y of shape (B, H) = scaled[t : t+H, target].
 
     Raises:
-        TypeError: a non-int window, horizon or target.
-        ValueError: window or horizon < 1, target out of range, a first target index whose
-            window does not fit in the series, or windows of more than 2**27 elements in all.
+        TypeError: a non-int window, horizon or target, ``scaled`` not real numbers, a dtype
+            other than float32/float64, a device of the wrong type.
+        ValueError: window or horizon < 1, target out of range, ``scaled`` not 2-D or holding
+            NaN/inf, a first target index whose window does not fit in the series, windows of
+            more than 2**27 elements in all, values that overflow ``dtype`` (1e300 in
+            float32), or a device torch does not have.
 
     >>> X, Y = make_windows(np.arange(6.0)[:, None], np.array([2, 3]), window=2, horizon=2,
     ...                     target=0)
@@ -184,14 +210,24 @@ def make_windows(
     check_int("window", window, minimum=1)
     check_int("horizon", horizon, minimum=1)
     check_int("target", target, minimum=0)
-    if np.ndim(scaled) != 2:
-        raise ValueError(f"scaled must be 2-D (N, C), got shape {np.shape(scaled)}")
-    n, n_ch = np.shape(scaled)
+    dtype = _check_dtype(dtype)
+    device = check_device("device", device)
+    if isinstance(scaled, torch.Tensor):
+        scaled = scaled.detach().cpu().numpy()
+    scaled = np.asarray(scaled)
+    if scaled.dtype.kind not in "iuf":
+        raise TypeError(f"scaled must be numeric (real numbers), got dtype {scaled.dtype}")
+    if scaled.ndim != 2:
+        raise ValueError(f"scaled must be 2-D (N, C), got shape {scaled.shape}")
+    n, n_ch = scaled.shape
     if target >= n_ch:
         raise ValueError(f"target channel {target} out of range: the series has {n_ch} channel(s)")
+    check_finite(scaled, "scaled")
     t = np.asarray(first_targets)
     if t.ndim != 1 or (t.size and t.dtype.kind not in "iu"):
         raise TypeError(f"first_targets must be a 1-D int array, got shape {t.shape}, {t.dtype}")
+    if t.size and t.dtype.kind == "u" and int(t.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"first target index {int(t.max())} does not fit in the series ({n})")
     t = t.astype(np.int64)
     bad = (t < window) | (t + horizon > n)
     if bad.any():
@@ -207,10 +243,20 @@ def make_windows(
     out_idx = t[:, None] + np.arange(horizon)[None, :]  # (B, H) series indices of targets
     X = torch.as_tensor(scaled[in_idx], dtype=dtype, device=device)  # (B, T, C)
     Y = torch.as_tensor(scaled[out_idx, target], dtype=dtype, device=device)  # (B, H)
+    if not (bool(torch.isfinite(X).all()) and bool(torch.isfinite(Y).all())):
+        raise ValueError(
+            f"the windows overflow {dtype} (values up to {float(np.abs(scaled).max()):.3g}); "
+            "scale the series or use dtype=torch.float64"
+        )
     return X, Y
 
 
 def _check_fractions(fractions: Sequence[float]) -> tuple[float, ...]:
+    if isinstance(fractions, (str, bytes)) or not isinstance(fractions, (Sequence, np.ndarray)):
+        raise TypeError(
+            f"fractions must be a sequence (train, test) or (train, val, test), got "
+            f"{fractions!r} ({type(fractions).__name__})"
+        )
     fr = tuple(
         check_float(f"fractions[{k}]", float(f) if isinstance(f, np.floating) else f)
         for k, f in enumerate(fractions)
@@ -272,10 +318,8 @@ def window_split(
         raise ValueError(f"target channel {target} out of range: the series has {n_ch} channel(s)")
     check_literal("protocol", protocol, Protocol)
     check_literal("scaler", scaler, ScalerKind)
-    if isinstance(dtype, str):
-        dtype = _DTYPES[check_choice("dtype", dtype, tuple(_DTYPES))]
-    if dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    dtype = _check_dtype(dtype)
+    device = check_device("device", device)
     fr = _check_fractions(fractions)
     need = window + horizon + (1 if protocol == "paper" else 0)
     if n < need:
@@ -315,7 +359,14 @@ def window_split(
         spans["val"] = (spans["train"][1], spans["train"][1])
 
     fitted = Scaler.fit(values[fit_span[0] : fit_span[1]], scaler)
-    scaled = fitted.transform(values)  # (N, C)
+    with np.errstate(over="ignore"):
+        scaled = fitted.transform(values)  # (N, C)
+    if not np.isfinite(scaled).all():
+        raise ValueError(
+            f"the series overflows when scaled with the statistics of s[{fit_span[0]}:"
+            f"{fit_span[1]}] (values up to {float(np.abs(values).max()):.3g} against a fitted "
+            f"scale of {float(fitted.scale.min()):.3g}); rescale the series first"
+        )
     parts = {}
     for name in ("train", "val", "test"):
         X, Y = make_windows(

@@ -30,6 +30,7 @@ import torch
 __all__ = [
     "check_bool",
     "check_choice",
+    "check_device",
     "check_float",
     "check_int",
     "check_literal",
@@ -199,6 +200,46 @@ def check_size_budget(name: str, n_elements: int, *, limit: int = MAX_ELEMENTS) 
     if n_elements > limit:
         raise ValueError(f"{name} would allocate {n_elements} elements; the limit is {limit}")
     return n_elements
+
+
+def check_device(name: str, value: object) -> torch.device | None:
+    """Return ``value`` as a ``torch.device`` (None stays None) if torch has such a device.
+
+    Raises:
+        TypeError: ``value`` is neither a ``torch.device``, a str nor None.
+        ValueError: no such device type (``"gpu"``), or a CUDA device torch does not see
+            (``"cuda:7"`` on a machine with one GPU, or any ``"cuda"`` without CUDA).
+
+    >>> check_device("device", "cpu")
+    device(type='cpu')
+    >>> check_device("device", "gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must name a torch device such as 'cpu', 'cuda' or 'cuda:0', got 'gpu'
+    """
+    if value is None or isinstance(value, torch.device):
+        device = value
+    elif isinstance(value, str):
+        try:
+            device = torch.device(value)
+        except RuntimeError:
+            raise ValueError(
+                f"{name} must name a torch device such as 'cpu', 'cuda' or 'cuda:0', "
+                f"got {value!r}"
+            ) from None
+    else:
+        raise TypeError(
+            f"{name} must be a torch.device, a device name or None, got {value!r} "
+            f"({_kind(value)})"
+        )
+    if device is not None and device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = 0 if device.index is None else device.index
+        if index >= count:
+            raise ValueError(
+                f"{name} {str(device)!r} is not available: torch sees {count} CUDA device(s)"
+            )
+    return device
 
 
 def make_generator(
