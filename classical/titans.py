@@ -17,7 +17,9 @@ Memory of depth 1: ``M(k) = W k`` (a linear, matrix-valued memory); depth 2:
 (:func:`memory_grad`), so the forward pass builds no second autograd graph; it is an ordinary
 differentiable expression, and gradients of the outer loss flow through every inner update
 to the projections and to the learned initial memory ``M_0`` (a parameter: the state starts
-there, with zero momentum). With ``e = M(k) - v``:
+there, with zero momentum). ``forward_sequence`` does the input-only work (projection,
+normalisation, ``σ``) once for all steps and loops over the memory updates only; ``forward``
+(one step) is the reference it equals. With ``e = M(k) - v``:
 
     depth 1:  ∇_W ℓ = 2 e kᵀ
     depth 2:  a = W_1 k, z = silu(a), e = W_2 z - v
@@ -60,10 +62,15 @@ def memory_apply(weights: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     >>> memory_apply(W, torch.tensor([[1.0, 2.0]]))
     tensor([[1., 2.]])
     """
-    y = torch.einsum("bij,bj->bi", weights[:, 0], k)  # (B, H)
+    y = _matvec(weights[:, 0], k)  # (B, H)
     if weights.shape[1] == 2:
-        y = torch.einsum("bij,bj->bi", weights[:, 1], nn.functional.silu(y))
+        y = _matvec(weights[:, 1], nn.functional.silu(y))
     return y
+
+
+def _matvec(w: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """``(B, H, H), (B, H) -> (B, H)``: ``w_b k_b`` per sample."""
+    return torch.bmm(w, k.unsqueeze(-1)).squeeze(-1)  # (B, H, 1) -> (B, H)
 
 
 def memory_loss(weights: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -87,15 +94,15 @@ def memory_grad(weights: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torc
     [[0.0, 0.0], [-2.0, -0.0]]
     """
     if weights.shape[1] == 1:
-        e = torch.einsum("bij,bj->bi", weights[:, 0], k) - v  # (B, H)
+        e = _matvec(weights[:, 0], k) - v  # (B, H)
         return (2 * e[:, :, None] * k[:, None, :]).unsqueeze(1)  # (B, 1, H, H)
     w1, w2 = weights[:, 0], weights[:, 1]  # each (B, H, H)
-    a = torch.einsum("bij,bj->bi", w1, k)  # (B, H)
+    a = _matvec(w1, k)  # (B, H)
     s = torch.sigmoid(a)
     z = a * s  # silu(a)
-    e2 = 2 * (torch.einsum("bij,bj->bi", w2, z) - v)  # 2e, (B, H)
+    e2 = 2 * (_matvec(w2, z) - v)  # 2e, (B, H)
     g2 = e2[:, :, None] * z[:, None, :]  # (B, H, H)
-    da = torch.einsum("bji,bj->bi", w2, e2) * (s * (1 + a * (1 - s)))  # (B, H)
+    da = _matvec(w2.transpose(1, 2), e2) * (s * (1 + a * (1 - s)))  # (B, H)
     g1 = da[:, :, None] * k[:, None, :]  # (B, H, H)
     return torch.stack([g1, g2], dim=1)  # (B, 2, H, H)
 
@@ -138,14 +145,35 @@ class TitansMemoryCell(RecurrentCell):
         m0 = m0.unsqueeze(0).expand(batch, *m0.shape)  # (B, depth, H, H)
         return m0, torch.zeros_like(m0)
 
-    def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """One step: ``x_t (B, I)``, ``(M, S)`` -> ``(y_t, (M_t, S_t))``."""
-        M, S = state
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """The input-only part of a step, for any leading shape: ``(..., I) -> (..., 3H + 3)``:
+        ``[k, v, q, θ, η, α]`` with ``k, q`` l2-normalised and the scalars through ``σ``."""
         H = self.hidden_size
-        k, v, q, gates = self.proj(x_t).split([H, H, H, 3], dim=-1)
+        k, v, q, gates = self.proj(x).split([H, H, H, 3], dim=-1)
         k = nn.functional.normalize(k, dim=-1)
         q = nn.functional.normalize(q, dim=-1)
-        theta, eta, alpha = torch.sigmoid(gates)[:, :, None, None, None].unbind(1)  # (B,1,1,1)
+        return torch.cat([k, v, q, torch.sigmoid(gates)], dim=-1)
+
+    def write_read(self, inp: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """The memory part of a step: ``inp (B, 3H + 3)`` from :meth:`inputs`, ``(M, S)`` ->
+        ``(M_t(q), (M_t, S_t))``."""
+        M, S = state
+        H = self.hidden_size
+        k, v, q, gates = inp.split([H, H, H, 3], dim=-1)
+        theta, eta, alpha = gates[:, :, None, None, None].unbind(1)  # each (B, 1, 1, 1)
         S = eta * S - theta * memory_grad(M, k, v)
         M = (1 - alpha) * M + S
         return memory_apply(M, q), (M, S)
+
+    def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step: ``x_t (B, I)``, ``(M, S)`` -> ``(y_t, (M_t, S_t))``."""
+        return self.write_read(self.inputs(x_t), state)
+
+    def forward_sequence(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """The same steps with the input-only work done once for all ``T``:
+        ``x (B, T, I)`` -> ``(features (B, T, H), (M_T, S_T))``."""
+        outs = []
+        for inp in self.inputs(x).unbind(1):  # each (B, 3H + 3)
+            out, state = self.write_read(inp, state)
+            outs.append(out)
+        return torch.stack(outs, dim=1), state  # (B, T, H)
