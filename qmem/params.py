@@ -20,10 +20,12 @@ from typing import Any, Literal, TypedDict
 
 from torch import nn
 
-from .validation import check_literal, check_positive_int
+from .validation import check_int, check_literal, check_positive_int
 
 __all__ = [
     "MAX_BUDGET",
+    "MAX_PARAMETERS",
+    "MAX_SIZE",
     "ModuleCount",
     "ParameterCount",
     "count_parameters",
@@ -33,6 +35,14 @@ __all__ = [
 
 MAX_BUDGET = 10**9
 """Largest parameter budget :func:`hidden_size_for_budget` searches for."""
+
+MAX_PARAMETERS = 10**9
+"""Most trainable parameters of a model :func:`qmem.models.build` builds (4 GB of float32):
+the parameter formula is checked before anything is allocated."""
+
+MAX_SIZE = 1_000_000
+"""Largest input, hidden or output size :func:`qmem.models.build`,
+:func:`qmem.models.parameter_formula` and :func:`hidden_size_for_budget` accept."""
 
 
 class ModuleCount(TypedDict):
@@ -137,23 +147,24 @@ def hidden_size_for_budget(
     input_size: int | None = None,
     output_size: int = 1,
     mode: Literal["nearest", "at_most"] = "nearest",
-    max_hidden: int = 4096,
+    max_hidden: int = 100_000,
     **options: Any,
 ) -> int:
     """The hidden size whose model has a trainable-parameter total matching ``budget``.
 
     Assumes the total grows with the hidden size (true of every registered model); searches
-    by doubling, then bisection, so only ``O(log h)`` models are built.
+    by doubling, then bisection. A registered model's total is its parameter formula
+    (:func:`qmem.models.parameter_formula`, equal to the built count: the model contract
+    checks it), so no model is built; a callable's models are built, ``O(log h)`` of them.
 
     Args:
-        model: a registered model name (built with :func:`qmem.models.build`) or a function
-            ``hidden_size -> nn.Module``.
+        model: a registered model name or a function ``hidden_size -> nn.Module``.
         budget: target number of trainable parameters (1 to :data:`MAX_BUDGET` = 10**9).
         input_size: required with a model name.
         output_size: output width, with a model name.
         mode: ``"nearest"``: the hidden size with the total closest to ``budget`` (the smaller
             one on a tie); ``"at_most"``: the largest hidden size whose total is ``<= budget``.
-        max_hidden: upper end of the search.
+        max_hidden: upper end of the search (1 to :data:`MAX_SIZE`).
         **options: model options, with a model name.
 
     Returns:
@@ -161,8 +172,9 @@ def hidden_size_for_budget(
 
     Raises:
         TypeError: ``budget`` (or a size) is not an int, ``model`` neither name nor callable.
-        ValueError: ``budget`` < 1 or > 10**9, other bad arguments, or ``mode="at_most"``
-            and even hidden size 1 exceeds it.
+        ValueError: ``budget`` < 1 or > 10**9, other bad arguments, ``mode="at_most"``
+            and even hidden size 1 exceeds it, or ``budget`` out of reach: even
+            ``max_hidden`` gives fewer parameters.
 
     >>> hidden_size_for_budget("lstm", 166, input_size=1)  # 4H(H+2) + H + 1
     5
@@ -172,6 +184,10 @@ def hidden_size_for_budget(
     Traceback (most recent call last):
     ...
     ValueError: budget must be a positive int, got 0
+    >>> hidden_size_for_budget("lstm", 10**9, input_size=1, max_hidden=64)
+    Traceback (most recent call last):
+    ...
+    ValueError: budget 1000000000 is out of reach: hidden_size=64 (max_hidden) gives 16961 ...
     """
     check_positive_int("budget", budget)
     if budget > MAX_BUDGET:
@@ -181,24 +197,27 @@ def hidden_size_for_budget(
         )
     check_literal("mode", mode, Literal["nearest", "at_most"])
     check_positive_int("max_hidden", max_hidden)
+    check_int("max_hidden", max_hidden, maximum=MAX_SIZE)
     check_positive_int("output_size", output_size)
     if input_size is not None:
         check_positive_int("input_size", input_size)
     if isinstance(model, str):
         if input_size is None:
             raise ValueError("input_size is required when model is given by name")
-        from .models import build
+        from .models import parameter_formula
 
         name = model
 
-        def make(h: int) -> nn.Module:
-            return build(
+        def count(h: int) -> int:
+            return parameter_formula(
                 name, input_size=input_size, hidden_size=h, output_size=output_size, **options
             )
     elif callable(model):
         if options:
             raise ValueError(f"options {sorted(options)} are only accepted with a model name")
-        make = model
+
+        def count(h: int) -> int:
+            return count_parameters(model(h))["total"]
     else:
         raise TypeError(f"model must be a model name or a callable, got {type(model).__name__}")
 
@@ -206,13 +225,18 @@ def hidden_size_for_budget(
 
     def total(h: int) -> int:
         if h not in cache:
-            cache[h] = count_parameters(make(h))["total"]
+            cache[h] = count(h)
         return cache[h]
 
     # smallest h in [1, max_hidden] with total(h) >= budget (or max_hidden)
     hi = 1
     while hi < max_hidden and total(hi) < budget:
         hi = min(2 * hi, max_hidden)
+    if total(hi) < budget:
+        raise ValueError(
+            f"budget {budget} is out of reach: hidden_size={hi} (max_hidden) gives "
+            f"{total(hi)} parameters; raise max_hidden or lower the budget"
+        )
     lo = hi // 2 + 1 if hi > 1 else 1
     while lo < hi:
         mid = (lo + hi) // 2

@@ -43,7 +43,8 @@ from typing import Any, Protocol, TypeVar
 from torch import nn
 
 from qmem.config import suggest
-from qmem.validation import check_positive_int
+from qmem.params import MAX_PARAMETERS, MAX_SIZE
+from qmem.validation import check_int, check_positive_int
 
 from .base import ModelConfig
 
@@ -217,6 +218,8 @@ def entry(name: str) -> ModelEntry:
     >>> entry("jhcg").hidden_optional
     True
     """
+    if not isinstance(name, str):
+        raise TypeError(f"model name must be a str, got {name!r} ({type(name).__name__})")
     load_plugins()
     if name not in _REGISTRY:
         known = sorted(_REGISTRY)
@@ -263,6 +266,8 @@ def _sizes(name: str, input_size: Any, hidden_size: Any, output_size: Any) -> tu
     optional = entry(name).hidden_optional
     check_positive_int("input_size", input_size)
     check_positive_int("output_size", output_size)
+    check_int("input_size", input_size, maximum=MAX_SIZE)
+    check_int("output_size", output_size, maximum=MAX_SIZE)
     if hidden_size is None:
         if optional:
             return input_size, None, output_size
@@ -272,6 +277,7 @@ def _sizes(name: str, input_size: Any, hidden_size: Any, output_size: Any) -> tu
         )
     extra = " (or None for the default width)" if optional else ""
     check_positive_int(f"hidden_size of model {name!r}{extra}", hidden_size)
+    check_int(f"hidden_size of model {name!r}", hidden_size, maximum=MAX_SIZE)
     return input_size, hidden_size, output_size
 
 
@@ -297,12 +303,20 @@ def build(
         The model (see :mod:`qmem.models` for its interface).
 
     Raises:
-        ValueError: unknown name or option, sizes < 1, option values out of range.
+        ValueError: unknown name or option, sizes < 1 or > :data:`~qmem.params.MAX_SIZE`,
+            option values out of range, or a model whose parameter formula exceeds
+            :data:`~qmem.params.MAX_PARAMETERS` (checked before anything is allocated).
         TypeError: a size or an option of the wrong type.
         ImportError: an optional dependency is missing (``xlstm_ref``).
     """
     i, h, o = _sizes(name, input_size, hidden_size, output_size)
     cfg = make_config(name, options)
+    count = _formula(name, cfg, i, h, o)
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"model {name!r} with input_size={i}, hidden_size={h}, output_size={o} would have "
+            f"{count} parameters; at most {MAX_PARAMETERS} are built"
+        )
     return entry(name).build(cfg, i, h, o)
 
 
@@ -317,7 +331,8 @@ def parameter_formula(
     """Model ``name``'s trainable-parameter count by its documented formula (no model built).
 
     Raises:
-        ValueError: as :func:`build`; also a formula that returns no count >= 0.
+        ValueError: as :func:`build` (sizes < 1 or > :data:`~qmem.params.MAX_SIZE`); also a
+            formula that returns no count >= 0.
         TypeError: as :func:`build`.
 
     >>> parameter_formula("gru", input_size=1, hidden_size=5)  # 3H(I+H) + 6H + (H+1)O
@@ -328,7 +343,10 @@ def parameter_formula(
     ValueError: hidden_size of model 'gru' must be a positive int, got -5
     """
     i, h, o = _sizes(name, input_size, hidden_size, output_size)
-    cfg = make_config(name, options)
+    return _formula(name, make_config(name, options), i, h, o)
+
+
+def _formula(name: str, cfg: ModelConfig, i: int, h: Any, o: int) -> int:
     count = entry(name).formula(cfg, i, h, o)
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"formula of model {name!r} returned {count!r}; it must be an int >= 0")

@@ -84,7 +84,8 @@ def test_hidden_size_for_budget() -> None:
     # nearest: 7 -> 259, 8 -> 329; 290 is closer to 259
     assert hidden_size_for_budget("lstm", 290, input_size=1) == 7
     assert hidden_size_for_budget("lstm", 300, input_size=1) == 8
-    assert hidden_size_for_budget("gru", 10**9, input_size=1, max_hidden=16) == 16
+    with pytest.raises(ValueError, match=r"budget 1000000000 is out of reach: hidden_size=16"):
+        hidden_size_for_budget("gru", 10**9, input_size=1, max_hidden=16)  # was 16, silently
     assert hidden_size_for_budget("lstm", 1, input_size=1) == 1
     with pytest.raises(ValueError, match="no hidden size fits budget 5"):
         hidden_size_for_budget("lstm", 5, input_size=1, mode="at_most")
