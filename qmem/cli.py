@@ -350,7 +350,12 @@ def _circuits(args: argparse.Namespace) -> int:
     from . import circuits
     from .circuits.export import draw
 
+    from .validation import check_int
+
     name = args.name
+    for option, value in (("--reps", args.reps), ("--qubits", args.qubits),
+                          ("--layers", args.layers)):
+        check_int(option, value, minimum=0 if option == "--layers" else 1, maximum=64)
     if name.startswith("daruan-"):
         circuit = circuits.daruan_circuit(name.removeprefix("daruan-"), args.reps)
     elif name in ("chen2020", "chen2024"):

@@ -19,9 +19,14 @@ import torch
 from torch import nn
 
 from .circuits import Ansatz, QKANLayer, check_executor
+from .experiments.trainer import NonFiniteLoss
 from .params import count_parameters
+from .validation import check_bool, check_float, check_int, check_size_budget
 
-__all__ = ["TARGETS", "Target", "fit_function", "make_network"]
+__all__ = ["MAX_ACTIVATIONS", "TARGETS", "Target", "fit_function", "make_network"]
+
+MAX_ACTIVATIONS = 2**27
+"""Most elements of the fit's largest activation, points x width x (reps + 1)."""
 
 Target = Literal["damped_sine", "bessel_j0", "sawtooth"]
 
@@ -85,12 +90,28 @@ def fit_function(
     Returns:
         ``{"function", "executor", "epochs", "params", "train_rmse", "test_rmse"}`` with
         ``params`` the trainable-parameter counts ``{"quantum", "classical", "total"}``.
+
+    Raises:
+        TypeError: an option of the wrong type (``lr="0.1"``, ``width=True``, ...).
+        ValueError: an unknown function, ansatz or executor; width outside 1 … 1024, reps
+            outside 1 … 64, epochs outside 1 … 1,000,000, points outside 2 … 1,000,000,
+            lr outside (0, 100], a negative seed, or points x width x (reps + 1) above
+            :data:`MAX_ACTIVATIONS`.
+        NonFiniteLoss: the training loss (or the final fit) became NaN or inf.
     """
+    if not isinstance(function, str):
+        raise TypeError(f"function must be a str, got {function!r} ({type(function).__name__})")
     if function not in TARGETS:
         raise ValueError(f"unknown function {function!r}; allowed: {', '.join(TARGETS)}")
-    for name, value in (("width", width), ("epochs", epochs), ("points", points)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    check_int("width", width, minimum=1, maximum=1024)
+    check_int("reps", reps, minimum=1, maximum=64)
+    check_int("epochs", epochs, minimum=1, maximum=1_000_000)
+    check_int("points", points, minimum=2, maximum=1_000_000)
+    check_int("seed", seed, minimum=0, maximum=2**63 - 1)
+    lr = check_float("lr", lr, minimum=0.0, strict_minimum=True, maximum=100.0)
+    check_bool("progress", progress)
+    check_size_budget(f"the activations ({points} points x width {width} x (reps {reps} + 1))",
+                      points * width * (reps + 1), limit=MAX_ACTIVATIONS)
     check_executor("daruan", executor)
     target = TARGETS[function]
     x = torch.linspace(-math.pi, math.pi, points, dtype=torch.float64).unsqueeze(1)  # (P, 1)
@@ -103,17 +124,26 @@ def fit_function(
         from tqdm.auto import tqdm
 
         steps = tqdm(steps, desc=f"fit {function}", unit="epoch", leave=False)
-    loss = torch.tensor(float("nan"))
-    for _ in steps:
+    for epoch in steps:
         opt.zero_grad()
         loss = nn.functional.mse_loss(net(x), y)
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise NonFiniteLoss(
+                f"fit: the training loss is {value} at epoch {epoch + 1} (lr={lr!r}); lower lr"
+            )
         loss.backward()
         opt.step()
         if progress:
-            steps.set_postfix(mse=f"{loss.item():.2e}")
+            steps.set_postfix(mse=f"{value:.2e}")
     with torch.no_grad():
         train_rmse = nn.functional.mse_loss(net(x), y).sqrt().item()
         test_rmse = nn.functional.mse_loss(net(x_test), y_test).sqrt().item()
+    if not (math.isfinite(train_rmse) and math.isfinite(test_rmse)):
+        raise NonFiniteLoss(
+            f"fit: the trained network's error is {train_rmse} (train), {test_rmse} (test): "
+            f"the last step made it non-finite (lr={lr!r}); lower lr"
+        )
     counts = count_parameters(net)
     return {
         "function": function,
