@@ -349,7 +349,6 @@ def _datasets(_: argparse.Namespace) -> int:
 def _circuits(args: argparse.Namespace) -> int:
     from . import circuits
     from .circuits.export import draw
-
     from .validation import check_int
 
     name = args.name
