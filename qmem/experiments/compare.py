@@ -91,14 +91,30 @@ def study_configs(
             not named keeps :data:`DEFAULT_MODEL_OPTIONS`.
 
     Raises:
-        ValueError: an empty axis, both ``hidden_sizes`` and ``budgets``, or any invalid
-            value (checked by the experiment config).
+        ValueError: an empty axis, an axis that repeats a value, both ``hidden_sizes`` and
+            ``budgets``, ``model_options`` for a model not compared, or any invalid value
+            (checked by the experiment config).
     """
     if hidden_sizes is not None and budgets is not None:
         raise ValueError("give hidden_sizes or budgets, not both")
-    for name, axis in (("datasets", datasets), ("models", models), ("seeds", seeds)):
+    for name, axis in (("datasets", datasets), ("models", models), ("seeds", seeds),
+                       ("hidden_sizes", hidden_sizes), ("budgets", budgets)):
+        if axis is None and name in ("hidden_sizes", "budgets"):
+            continue
+        if name in ("hidden_sizes", "budgets") and not isinstance(axis, str) and not axis:
+            raise ValueError("hidden_sizes / budgets must not be empty")
         if isinstance(axis, str) or len(axis) == 0:
             raise ValueError(f"{name} must be a non-empty list, got {axis!r}")
+        repeated = sorted({repr(v) for v in axis if list(axis).count(v) > 1})
+        if repeated:
+            raise ValueError(
+                f"{name} repeats {', '.join(repeated)}: each run would be made twice"
+            )
+    unused = sorted(set(model_options or {}) - set(models))
+    if unused:
+        raise ValueError(
+            f"model_options name model(s) {unused} that are not compared; models: {list(models)}"
+        )
     sizes: list[dict[str, int]]
     if budgets is not None:
         sizes = [{"budget": b} for b in budgets]
