@@ -147,7 +147,8 @@ def _columns(theta: torch.Tensor, nd: int, cols: tuple[int, ...]) -> torch.Tenso
     key = (cols, theta.device)
     index = _INDEX.get(key)
     if index is None:
-        index = _INDEX[key] = torch.tensor(cols, device=theta.device)
+        with torch.inference_mode(False):  # cached for every caller: a normal tensor
+            index = _INDEX[key] = torch.tensor(cols, device=theta.device)
     return flat.index_select(-1, index).movedim(-1, 0).contiguous()  # (c, ...)
 
 

@@ -74,8 +74,11 @@ def _cached(kind: str, reps: int, dtype: torch.dtype, device: torch.device) -> t
     key = (reps, dtype, device, kind)
     out = _CACHE.get(key)
     if out is None:
-        src = {"grid": _grid64, "dft": _dft64, "harm": _harmonics64}[kind](reps)
-        out = src.to(device=device, dtype=dtype)
+        # a cache hands its tensors to every caller: never inference tensors, whatever the
+        # caller's mode (they would fail later in autograd), and never ones requiring grad
+        with torch.inference_mode(False):
+            src = {"grid": _grid64, "dft": _dft64, "harm": _harmonics64}[kind](reps)
+            out = src.to(device=device, dtype=dtype)
         _CACHE[key] = out
     return out
 

@@ -69,8 +69,9 @@ def phases(source: Tensor) -> Tensor:
     key = (source.dtype, source.device, source.dim())
     half = _HALF.get(key)
     if half is None:
-        half = torch.tensor([0.5, -0.5], dtype=source.dtype, device=source.device)
-        half = _HALF[key] = _trailing(half, source.dim() - 1)  # (2, 1…)
+        with torch.inference_mode(False):  # cached for every caller: a normal tensor
+            half = torch.tensor([0.5, -0.5], dtype=source.dtype, device=source.device)
+            half = _HALF[key] = _trailing(half, source.dim() - 1)  # (2, 1…)
     angle = source.unsqueeze(1) * half  # (m, 2, *T)
     return torch.complex(torch.cos(angle), torch.sin(angle))
 

@@ -249,7 +249,8 @@ class _FastTables:
         full = np.concatenate(
             [np.pad(p, ((0, depth - len(p)), (0, 0)), constant_values=unit) for p in parts], 1
         )  # (D, C)
-        found = self._gathers[key] = (_flat(full, self.device), depth)
+        with torch.inference_mode(False):  # cached for every caller: a normal tensor
+            found = self._gathers[key] = (_flat(full, self.device), depth)
         return found
 
 

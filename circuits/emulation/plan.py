@@ -235,10 +235,13 @@ class Plan:
         self._cache: dict[tuple[object, ...], Any] = {}
 
     def cached(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
-        """Per-(dtype, device, …) tensors, built once."""
+        """Per-(dtype, device, …) tensors, built once, outside inference mode whatever the
+        caller's mode (a plan serves every later caller: an inference tensor would fail in
+        autograd)."""
         value = self._cache.get(key)
         if value is None:
-            value = self._cache[key] = make()
+            with torch.inference_mode(False):
+                value = self._cache[key] = make()
         return value
 
     def kron_tables(self) -> tuple[np.ndarray, np.ndarray | None]:

@@ -177,10 +177,11 @@ class EncodingMap:
         key = (x.dtype, x.device)
         consts = self._consts.get(key)
         if consts is None:
-            consts = self._consts[key] = tuple(
-                torch.tensor(v, dtype=x.dtype, device=x.device)
-                for v in ([1.0, 0.0], [0.0, 2.0], 1.0)
-            )
+            with torch.inference_mode(False):  # cached for every caller: normal tensors
+                consts = self._consts[key] = tuple(
+                    torch.tensor(v, dtype=x.dtype, device=x.device)
+                    for v in ([1.0, 0.0], [0.0, 2.0], 1.0)
+                )
         c10, c02, one = consts
         xe = x.unsqueeze(-1)  # (..., n, 1)
         u = torch.stack((x, x * x), dim=-1)  # (..., n, 2)
