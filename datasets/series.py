@@ -115,7 +115,7 @@ class Series:
             raise TypeError(f"Series name must be a str, got {self.name!r}")
         raw = np.asarray(self.values)
         if raw.dtype.kind not in "iuf":  # bool, complex, str, object: no silent cast
-            raise TypeError(f"Series values must be real numbers, got dtype {raw.dtype}")
+            raise TypeError(f"Series values must be numeric (real numbers), got dtype {raw.dtype}")
         values = np.array(raw, dtype=np.float64)  # copy: the series owns its data
         if values.ndim not in (1, 2):
             raise ValueError(f"Series values must be 1-D or 2-D, got shape {values.shape}")
