@@ -11,7 +11,10 @@ None) and ``run(job, options)``. Executors are registered by name with
 Names mean one thing: ``"bloch"`` (DARUAN's closed-form SU(2) engine), ``"fourier"``
 (DARUAN's exact Fourier form), ``"statevector"`` (the n-qubit torch emulator of any IR
 circuit), ``"pennylane"`` and ``"qiskit"`` (any IR circuit on those SDKs). ``"auto"`` is no
-executor: it resolves per job to the first of :data:`AUTO` that supports it.
+executor: it resolves per job among the executors of :data:`AUTO` that support it — the
+first of them, or, where a circuit family registers an :data:`AutoRule` for its kind
+(:func:`set_auto_rule`; DARUAN does, see :mod:`qmem.circuits.daruan.auto`), the one that
+rule picks for the job's shape.
 
 >>> executor_names("vqc")[:4]
 ('auto', 'statevector', 'pennylane', 'qiskit')
@@ -23,7 +26,7 @@ ValueError: unknown executor 'blosh' (did you mean 'bloch'?); allowed for daruan
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from qmem.config import suggest
@@ -36,16 +39,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AUTO",
+    "AutoRule",
     "CircuitKind",
     "Executor",
     "Job",
+    "auto_candidates",
     "check_executor",
     "check_executor_options",
     "executor_names",
     "get_executor",
     "option_names",
+    "pick_auto",
     "register_executor",
     "resolve_executor",
+    "set_auto_rule",
     "unregister_executor",
 ]
 
@@ -56,7 +63,14 @@ AUTO: dict[str, tuple[str, ...]] = {
     "daruan": ("fourier", "bloch", "statevector"),
     "vqc": ("statevector",),
 }
-"""What ``"auto"`` means per circuit kind: the first of these that supports the job."""
+"""What ``"auto"`` chooses from per circuit kind: those of these that support the job (the
+first, unless the kind has an :data:`AutoRule`)."""
+
+AutoRule = Callable[[Any, tuple["Executor", ...]], "Executor"]
+"""``rule(job, candidates) -> one of candidates``: picks among two or more executors that all
+support ``job`` (in :data:`AUTO` order), from the job's shape only (no timing at run time)."""
+
+_AUTO_RULES: dict[str, AutoRule] = {}
 
 
 class Job(Protocol):
@@ -234,16 +248,48 @@ def check_executor_options(kind: CircuitKind, name: str, options: Mapping[str, A
     return dict(options)
 
 
+def set_auto_rule(kind: CircuitKind, rule: AutoRule | None) -> None:
+    """Install (or, with None, remove) the :data:`AutoRule` of circuit ``kind``."""
+    check_literal("kind", kind, CircuitKind)
+    if rule is None:
+        _AUTO_RULES.pop(kind, None)
+    elif not callable(rule):
+        raise TypeError(f"rule must be callable or None, got {type(rule).__name__}")
+    else:
+        _AUTO_RULES[kind] = rule
+
+
+def auto_candidates(kind: CircuitKind, job: Any) -> tuple[Executor, ...]:
+    """The executors of :data:`AUTO` [kind] that are registered and support ``job``, in that
+    order (``ValueError`` if none does). Depends on the job's circuit and settings, not on
+    its batch, so a layer finds them once per executor switch."""
+    found = []
+    for candidate in AUTO[kind]:
+        ex = _REGISTRY.get(candidate)
+        if ex is not None and kind in ex.kinds and ex.unsupported(job) is None:
+            found.append(ex)
+    if not found:
+        raise ValueError(f"no executor of {AUTO[kind]} supports this {kind} circuit")
+    return tuple(found)
+
+
+def pick_auto(kind: CircuitKind, job: Any, candidates: tuple[Executor, ...]) -> Executor:
+    """The executor ``"auto"`` runs ``job`` on, among ``candidates`` (from
+    :func:`auto_candidates`): the kind's :data:`AutoRule` where it has one and there is a
+    choice, else the first."""
+    rule = _AUTO_RULES.get(kind)
+    if rule is None or len(candidates) == 1:
+        return candidates[0]
+    return rule(job, candidates)
+
+
 def resolve_executor(kind: CircuitKind, name: str, job: Any) -> Executor:
-    """The executor that runs ``job``: ``"auto"`` resolved by :data:`AUTO`, an explicit
-    name checked against the job (``ValueError`` with the executor's reason if it cannot)."""
+    """The executor that runs ``job``: ``"auto"`` resolved by :func:`auto_candidates` and
+    the kind's :data:`AutoRule`, an explicit name checked against the job (``ValueError``
+    with the executor's reason if it cannot)."""
     check_executor(kind, name)
     if name == "auto":
-        for candidate in AUTO[kind]:
-            ex = _REGISTRY.get(candidate)
-            if ex is not None and kind in ex.kinds and ex.unsupported(job) is None:
-                return ex
-        raise ValueError(f"no executor of {AUTO[kind]} supports this {kind} circuit")
+        return pick_auto(kind, job, auto_candidates(kind, job))
     ex = _REGISTRY[name]
     reason = ex.unsupported(job)
     if reason is not None:

@@ -4,7 +4,9 @@
 A layer sets the class variable ``circuit_kind`` and implements ``_job()`` (a job with its
 parameters, for resolving ``"auto"`` and checking that the executor can run it); this mixin
 gives it the rest, so both layers check names and options the same way, once when the
-executor is set, and resolve it once on first use instead of on every call.
+executor is set, and resolve it once on first use instead of on every call. For ``"auto"``
+the executors that can run the layer are found once; which of them runs a call is then the
+circuit kind's shape rule (:func:`~qmem.circuits.executors.pick_auto`), a few comparisons.
 
 >>> import torch
 >>> from qmem.circuits import QKANLayer
@@ -19,7 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from .executors import CircuitKind, Executor, check_executor_options, get_executor, resolve_executor
+from .executors import (
+    CircuitKind,
+    Executor,
+    auto_candidates,
+    check_executor_options,
+    get_executor,
+    pick_auto,
+    resolve_executor,
+)
 
 __all__ = ["ExecutorSwitch"]
 
@@ -35,6 +45,7 @@ class ExecutorSwitch:
     _executor: str
     _options: dict[str, Any]
     _resolved: str | None  # the executor that runs this layer's job, once resolved
+    _candidates: tuple[str, ...] | None  # for "auto": the executors that can run it
 
     def _job(self) -> Any:  # pragma: no cover - abstract
         """A job with this layer's circuit and parameters (what resolution reads)."""
@@ -51,12 +62,26 @@ class ExecutorSwitch:
         self._options = check_executor_options(self.circuit_kind, name, options)
         self._executor = name
         self._resolved = None
+        self._candidates = None
 
-    def _resolve(self) -> Executor:
-        """The executor that runs this layer (``"auto"`` resolved), found once per switch."""
+    def _resolve(self, job: Any = None) -> Executor:
+        """The executor that runs this layer, found once per switch; for ``"auto"``, the one
+        the kind's shape rule picks for ``job`` (a job of this call), or without a job the
+        first that can run the layer."""
+        if self._executor == "auto":
+            candidates = self._auto_candidates()
+            return candidates[0] if job is None else pick_auto(self.circuit_kind, job, candidates)
         if self._resolved is None:
             self._resolved = resolve_executor(self.circuit_kind, self._executor, self._job()).name
         return get_executor(self._resolved)
+
+    def _auto_candidates(self) -> tuple[Executor, ...]:
+        """The executors ``"auto"`` chooses from for this layer (found once per switch;
+        kept by name, so a re-registered executor is the one that runs)."""
+        if self._candidates is None:
+            found = auto_candidates(self.circuit_kind, self._job())
+            self._candidates = tuple(ex.name for ex in found)
+        return tuple(get_executor(name) for name in self._candidates)
 
     @property
     def executor(self) -> str:

@@ -10,6 +10,7 @@ Bloch executor, the QKAN layer and export.
 torch.Size([3])
 """
 
+from . import auto as _auto  # noqa: F401  (installs the "auto" shape rule)
 from .ansatz import (
     Ansatz,
     AnsatzDef,

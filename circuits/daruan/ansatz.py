@@ -41,6 +41,7 @@ from qmem.validation import check_int
 from ..ir import ROTATION_GATES, Circuit, GateName, Op
 
 __all__ = [
+    "MAX_REPS",
     "Ansatz",
     "AnsatzDef",
     "SlotKind",
@@ -54,6 +55,10 @@ __all__ = [
     "register_ansatz",
     "theta_shape",
 ]
+
+MAX_REPS = 1024
+"""Largest re-uploading count: the Fourier form's DFT matrix has (2r+1)² entries and every
+DARUAN 2r+1 coefficients; a larger r is a typo, not a circuit."""
 
 Ansatz = Literal["pz", "rpz", "real"]
 """The built-in ansätze (more may be registered with :func:`register_ansatz`)."""
@@ -216,8 +221,9 @@ def check_ansatz(ansatz: object) -> str:
 
 
 def check_reps(reps: object) -> int:
-    """Return ``reps`` if it is an int >= 1, else raise ``TypeError``/``ValueError``."""
-    return check_int("reps", reps, minimum=1)
+    """Return ``reps`` if it is an int in ``[1, MAX_REPS]``, else raise
+    ``TypeError``/``ValueError``."""
+    return check_int("reps", reps, minimum=1, maximum=MAX_REPS)
 
 
 def theta_shape(ansatz: str, reps: int) -> tuple[int, ...]:

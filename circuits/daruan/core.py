@@ -31,7 +31,7 @@ from qmem.validation import check_literal
 
 from ..executors import check_executor_options, resolve_executor
 from ..ir import Circuit
-from .ansatz import daruan_angles, daruan_circuit, get_ansatz
+from .ansatz import MAX_REPS, daruan_angles, daruan_circuit, get_ansatz
 from .bloch import Readout, apply_readout
 
 if TYPE_CHECKING:
@@ -107,18 +107,26 @@ def validate_daruan_inputs(
             f"got {tuple(theta.shape)}"
         )
     reps = spec.reps_of(theta.shape)
-    if reps < 1:
+    if not 1 <= reps <= MAX_REPS:
         raise ValueError(
             f"theta of shape {tuple(theta.shape)} gives reps = {reps} for ansatz {ansatz!r}; "
-            "reps must be >= 1"
+            f"reps must be >= 1 and <= MAX_REPS = {MAX_REPS}"
         )
     for name, t in (("w", w), ("b", b)):
         if t is not None and (t.dim() < 1 or t.shape[-1] != reps):
             raise ValueError(
                 f"{name} must have shape (..., r) with r = {reps}, got {tuple(t.shape)}"
             )
-    if not all_finite(x):
-        raise ValueError("x holds non-finite values (NaN or inf)")
+    for name, t in (("x", x), ("w", w), ("b", b)):  # qmem never casts silently
+        if t is not None and t.dtype != theta.dtype:
+            raise TypeError(f"{name} has dtype {t.dtype} but theta {theta.dtype}; they must match")
+        if t is not None and t.device != theta.device:
+            raise ValueError(
+                f"{name} is on device {t.device} but theta on {theta.device}; they must match"
+            )
+    for name, t in (("x", x), ("theta", theta), ("w", w), ("b", b)):
+        if t is not None and not all_finite(t):
+            raise ValueError(f"{name} holds non-finite values (NaN or inf)")
     return reps
 
 

@@ -14,8 +14,13 @@ Trainable parameters (E = in·out edges, r = reps)::
   + E                     if postact_bias_trainable
   + E                     if base_activation == "silu"
 
-With the default ``fourier`` executor the layer is a cos/sin basis expansion of the inputs and
-one matmul (``docs/math.md``); its coefficient map costs a few small batched ops.
+With the ``fourier`` executor the layer is a cos/sin basis expansion of the inputs and one
+matmul (``docs/math.md``); its coefficient map (2r+1 circuits per edge) is batch-independent.
+The default ``"auto"`` picks ``fourier`` or ``bloch`` per call from the call's shape
+(:mod:`qmem.circuits.daruan.auto`): Bloch at small batches, where running ``N`` circuits
+per edge beats running ``2r+1``. The Fourier weights are built once per parameter version
+outside autograd (no-grad and inference calls reuse them until a parameter changes in place,
+e.g. by an optimiser step) and once per :meth:`QKANLayer.prepare` in autograd.
 
 >>> layer = QKANLayer(3, 2, reps=2, seed=0)
 >>> y = layer(torch.randn(5, 3))
@@ -36,9 +41,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from qmem.edge_form import Basis, EdgeForm, silu_derivative
-from qmem.validation import check_bool, check_literal, check_positive_int, make_generator
+from qmem.validation import (
+    check_bool,
+    check_literal,
+    check_positive_int,
+    check_size_budget,
+    make_generator,
+)
 
-from ..executors import Executor, get_executor
+from ..executors import Executor, get_executor, pick_auto
 from ..selection import ExecutorSwitch
 from .ansatz import check_ansatz, check_reps, theta_shape
 from .bloch import Readout
@@ -49,6 +60,13 @@ __all__ = ["BaseActivation", "FourierBasis", "QKANLayer", "ThetaInit"]
 
 BaseActivation = Literal["silu", "none"]
 ThetaInit = Literal["xavier", "normal", "zeros"]
+
+
+def _autograd_mode() -> str:
+    """``"inference"``, ``"no_grad"`` or ``"grad"``: what a cached tensor must match."""
+    if torch.is_inference_mode_enabled():
+        return "inference"
+    return "grad" if torch.is_grad_enabled() else "no_grad"
 
 
 class FourierBasis(Basis):
@@ -102,10 +120,11 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         base_activation: ``"silu"`` adds ``Σ_i bw_ji·SiLU(x_i)`` (bw trainable, init 0.5);
             ``"none"`` omits it.
         readout: ``"z"`` exact ⟨Z⟩, or ``"abs"`` for qkan's |α| - |β|.
-        executor: a name of ``executor_names("daruan")``: ``"auto"`` (fourier where it
-            applies, else bloch), ``"fourier"``, ``"bloch"``, ``"statevector"``,
-            ``"pennylane"``, ``"qiskit"``; may be changed after training (a validating
-            property; assigning it clears the options).
+        executor: a name of ``executor_names("daruan")``: ``"auto"`` (per call, the faster
+            of fourier and bloch for the call's shape, see :mod:`qmem.circuits.daruan.auto`;
+            bloch where fourier does not apply), ``"fourier"``, ``"bloch"``,
+            ``"statevector"``, ``"pennylane"``, ``"qiskit"``; may be changed after training
+            (a validating property; assigning it clears the options).
         executor_options: the executor's options (device, shots, seed, noise_model, ...),
             checked against the keys it declares.
         theta_init: ``"xavier"`` (Xavier-normal as qkan; circuits start near the identity),
@@ -117,7 +136,21 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         device: parameter device.
 
     Shapes:
-        input (..., I) -> output (..., O).
+        input (..., I) -> output (..., O); an empty batch gives an empty (..., O) result.
+
+    Input rule (the same as every qmem model's, ``docs/errors.md``): the input must be a
+    floating-point tensor of the parameters' dtype (qmem never casts silently) on their
+    device, with finite values; the parameters must be finite too (checked once per
+    parameter version, so an unchanged layer is not re-checked).
+
+    Raises:
+        TypeError: a non-tensor or non-floating input (integer, complex), or an input dtype
+            other than the parameters' (``input dtype torch.float64 does not match the
+            layer's parameter dtype torch.float32``); bad option types (``"False"`` is no
+            bool).
+        ValueError: an input of another width or on another device than the parameters
+            (both devices named), NaN/inf in the input or in a parameter (the parameter
+            named), bad option values, sizes past ``MAX_ELEMENTS`` parameters.
     """
 
     circuit_kind = "daruan"
@@ -147,6 +180,11 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         check_positive_int("out_features", out_features)
         check_reps(reps)
         check_ansatz(ansatz)
+        # the largest parameter tensor, before anything is allocated
+        check_size_budget(
+            "QKANLayer(in_features, out_features, reps)",
+            in_features * out_features * max(math.prod(theta_shape(ansatz, reps)), 2 * reps),
+        )
         for name, flag in (
             ("preact_trainable", preact_trainable),
             ("postact_weight_trainable", postact_weight_trainable),
@@ -164,7 +202,12 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         self.base_activation: BaseActivation = base_activation
         self.readout: Readout = readout
         self.set_executor(executor, **dict(executor_options or {}))
+        # Fourier weights: of prepare() (with the autograd mode they were built in), and the
+        # no-grad ones with the parameter state they were built from (see _fourier_weights)
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._cache_mode: str | None = None
+        self._quiet: tuple[Any, str, tuple[torch.Tensor, torch.Tensor] | None] | None = None
+        self._checked: Any = None  # the parameter state last found finite
         self._prepared = False
         gen = make_generator(seed, generator)
         kw = {"dtype": dtype or torch.get_default_dtype()}
@@ -255,6 +298,17 @@ class QKANLayer(ExecutorSwitch, nn.Module):
             raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
         if not x.is_floating_point():
             raise TypeError(f"input must be floating point, got dtype {x.dtype}")
+        ref = self.theta
+        if x.dtype != ref.dtype:
+            raise TypeError(
+                f"input dtype {x.dtype} does not match the layer's parameter dtype {ref.dtype} "
+                f"(convert one: layer.to({x.dtype}) or x.to({ref.dtype}))"
+            )
+        if x.device != ref.device:
+            raise ValueError(
+                f"input is on device {x.device} but the layer's parameters are on {ref.device} "
+                f"(move one: layer.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
+            )
         if x.dim() < 1 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}"
@@ -262,25 +316,130 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         if not all_finite(x):
             raise ValueError("input holds non-finite values (NaN or inf)")
 
+    _PARAMETERS = (
+        "theta",
+        "preact_weight",
+        "preact_bias",
+        "postact_weight",
+        "postact_bias",
+        "base_weight",
+    )
+
+    def _parameter_state(self) -> Any:
+        """What the parameters' values depend on, compared by :meth:`_same_state`: the
+        tensors themselves (identity), their in-place version counters and storage; None for
+        inference tensors, which have no version counter (then nothing is reused)."""
+        params = tuple(getattr(self, n) for n in self._PARAMETERS)
+        keys = []
+        for p in params:
+            if p is None:
+                continue
+            if p.is_inference():
+                return None
+            keys.append((p._version, p.data_ptr()))
+        return params, tuple(keys)
+
+    @staticmethod
+    def _same_state(a: Any, b: Any) -> bool:
+        return (
+            a is not None
+            and b is not None
+            and a[1] == b[1]
+            and all(p is q for p, q in zip(a[0], b[0], strict=True))
+        )
+
+    def _check_parameters(self, state: Any) -> None:
+        """Refuse NaN/inf in a parameter (named); once per parameter state."""
+        if self._same_state(state, self._checked):
+            return
+        with torch.no_grad():
+            for name in self._PARAMETERS:
+                p = getattr(self, name)
+                if p is not None and not all_finite(p):
+                    raise ValueError(
+                        f"parameter {name!r} of the QKAN layer holds non-finite values (NaN "
+                        "or inf); the layer's weights are broken (e.g. a diverged training step)"
+                    )
+        self._checked = state
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer: (..., in_features) -> (..., out_features)."""
+        state = None
         if not self._prepared:
             self._check_input(x)
+            state = self._parameter_state()
+            self._check_parameters(state)
         elif x.shape[-1] != self.in_features:
             raise ValueError(
                 f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}"
             )
         lead = x.shape[:-1]
         flat = x.reshape(-1, self.in_features)  # (N, I)
-        executor = self._resolve()
+        if flat.shape[0] == 0:
+            return self._empty(flat).reshape(*lead, self.out_features)  # (..., O)
+        executor = self._pick(flat, state)
         if executor.name == "fourier":
             y = self._forward_fourier(flat)
         else:
             y = self._forward_edges(flat, executor)
         return y.reshape(*lead, self.out_features)  # (..., O)
 
+    def _empty(self, x: torch.Tensor) -> torch.Tensor:
+        """The (0, O) result of an empty batch (every executor), in the graph of the input
+        and the parameters so that a backward gives zero gradients."""
+        zero = x.sum() * 0
+        for p in self.parameters():
+            zero = zero + p.sum() * 0
+        return zero.expand(0, self.out_features)
+
+    def _pick(self, x: torch.Tensor, state: Any) -> Executor:
+        """The executor of this call: the set one, or for ``"auto"`` the Fourier form when
+        its weights cost no circuit (prepared in this autograd mode; or a no-grad call on
+        parameters unchanged since the last no-grad call, which then builds them once for
+        the calls to come), else the shape rule of :mod:`qmem.circuits.daruan.auto`."""
+        if self._executor != "auto":
+            return self._resolve()
+        candidates = self._auto_candidates()
+        if len(candidates) > 1 and candidates[0].name == "fourier":
+            mode = _autograd_mode()
+            if self._cache is not None and self._cache_mode == mode:
+                return candidates[0]
+            if mode != "grad" and state is not None:
+                quiet = self._quiet
+                if quiet is not None and quiet[1] == mode and self._same_state(quiet[0], state):
+                    return candidates[0]
+                self._quiet = (state, mode, None)  # seen once: Fourier if seen again
+        return pick_auto("daruan", self._job(x.unsqueeze(1)), candidates)
+
     def _fourier_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Weight (O, I·2r) and bias (O,) of the Fourier form (batch-independent)."""
+        """Weight (O, I·2r) and bias (O,) of the Fourier form (batch-independent).
+
+        Built in the caller's autograd mode, and reused only where that is safe: those of
+        :meth:`prepare` while prepared (in the mode they were built in), and under
+        ``torch.no_grad()`` / ``torch.inference_mode()`` those of an earlier call in the
+        same mode while no parameter has changed (same tensors, same in-place versions and
+        storage), so streaming inference does no circuit work. With gradients enabled and
+        not prepared they are rebuilt (a graph may be consumed by a backward). In-place
+        writes through ``.data`` bypass the version counters: call :meth:`release` after
+        them.
+        """
+        mode = _autograd_mode()
+        if self._cache is not None and self._cache_mode == mode:
+            return self._cache
+        if mode == "grad":
+            return self._compute_fourier_weights()
+        state = self._parameter_state()
+        quiet = self._quiet
+        if quiet is not None and quiet[1] == mode and self._same_state(quiet[0], state):
+            if quiet[2] is not None:
+                return quiet[2]
+        weights = self._compute_fourier_weights()
+        if state is not None:
+            self._quiet = (state, mode, weights)
+        return weights
+
+    def _compute_fourier_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`_fourier_weights`, computed."""
         # coefficients per edge: (O, I, 2r+1) = (a0, a1..ar, b1..br)
         coeffs = fourier_coefficients(self.theta, self.ansatz)
         const = coeffs[..., 0]  # (O, I)
@@ -293,10 +452,10 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         return harm.reshape(self.out_features, -1), const.sum(dim=1)  # (O, I*2r), (O,)
 
     def _forward_fourier(self, x: torch.Tensor) -> torch.Tensor:
-        weight, bias = self._fourier_weights() if self._cache is None else self._cache
+        weight, bias = self._fourier_weights()
         k, phase = harmonics(self.reps, dtype=x.dtype, device=x.device)  # (2r,) each
         basis = torch.cos(torch.addcmul(phase, x.unsqueeze(-1), k))  # (N, I, 2r)
-        y = F.linear(basis.reshape(x.shape[0], -1), weight, bias)  # (N, I*2r) -> (N, O)
+        y = F.linear(basis.flatten(1), weight, bias)  # (N, I*2r) -> (N, O)
         if self.base_weight is not None:
             y = torch.addmm(y, F.silu(x), self.base_weight.t())  # + SiLU branch
         return y
@@ -306,17 +465,32 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         """Compute the batch-independent work once for many calls (e.g. the steps of a
         sequence), until :meth:`release`: the Fourier weights when that executor is used.
 
-        While prepared, calls also skip the per-call finiteness check of the input (the
-        caller checks its sequence once). Use through ``qmem.classical.prepared(module)``,
-        which releases even on error.
+        The weights are built in the current autograd mode (with gradients: in autograd, so
+        one backward through all the calls reaches θ once) and served only to calls in that
+        mode; with ``"auto"`` every prepared call in it runs the Fourier form. While
+        prepared, calls also skip the per-call checks of the input (the caller checks its
+        sequence once); the parameters are checked here. Use through
+        ``qmem.classical.prepared(module)``, which releases even on error.
         """
-        fourier = self._resolve().name == "fourier"
-        self._cache = self._fourier_weights() if fourier else None
+        self._check_parameters(self._parameter_state())
+        self._cache = None
+        if self._fourier_capable():
+            self._cache = self._compute_fourier_weights()
+            self._cache_mode = _autograd_mode()
         self._prepared = True
 
+    def _fourier_capable(self) -> bool:
+        """Whether this layer's executor is ``"fourier"``, or ``"auto"`` with Fourier among
+        its candidates."""
+        if self._executor == "auto":
+            return self._auto_candidates()[0].name == "fourier"
+        return self._resolve().name == "fourier"
+
     def release(self) -> None:
-        """Drop what :meth:`prepare` computed."""
+        """Drop what :meth:`prepare` computed, and the no-grad Fourier weights."""
         self._cache = None
+        self._cache_mode = None
+        self._quiet = None
         self._prepared = False
 
     def _forward_edges(self, x: torch.Tensor, executor: Executor) -> torch.Tensor:

@@ -180,7 +180,7 @@ def test_training_fits_a_function(gen):
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"reps": 0}, ValueError, "reps must be an int >= 1, got 0"),
+        ({"reps": 0}, ValueError, r"reps must be an int in \[1, 1024\], got 0"),
         ({"reps": 1.5}, TypeError, "reps must be an int"),
         ({"ansatz": "mix"}, ValueError, "unknown ansatz 'mix'"),
         ({"in_features": 0}, ValueError, "in_features must be a positive int, got 0"),
