@@ -191,12 +191,17 @@ class S4DCell(RecurrentCell):
         y = 2 * (C * s).sum(-1).real + self.D * u  # (B, H)
         return self._act(y), (torch.view_as_real(s),)
 
-    def forward_sequence(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+    def forward_sequence(
+        self, x: torch.Tensor, state: State
+    ) -> tuple[torch.Tensor, State] | None:
         """The parallel path: ``x (B, T, I)`` -> ``(features (B, T, H), (s_T,))``.
 
         Kernel by a Vandermonde product, causal convolution by FFT, the initial state's
         contribution and the final state in closed form; equal to stepping :meth:`forward`.
+        ``None`` (the stepped loop) for an empty batch, which the FFT does not take.
         """
+        if x.shape[0] == 0:
+            return None
         T = x.shape[1]
         A, dt = self.continuous()
         _, B_bar = zoh(A, dt)
