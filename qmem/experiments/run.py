@@ -7,9 +7,10 @@ A run folder holds:
 - ``status.json``: ``running`` / ``done`` / ``failed`` (with the error) / ``interrupted``;
 - ``metrics.jsonl``: one line per finished epoch (train and validation loss, learning rate);
 - ``timings.jsonl``: seconds per epoch (kept apart, so ``metrics.jsonl`` is reproducible);
-- ``checkpoint.pt``: model, optimiser, schedule, data-order RNG, history, best weights, written
+- ``checkpoint.pt``: model, optimiser, schedule, data-order RNG, history, best weights, the
+  model spec (:mod:`qmem.experiments.weights`: name, resolved options, sizes), written
   atomically after every epoch;
-- at the end ``model.pt`` (config and final ``state_dict``), ``predictions.csv`` and
+- at the end ``model.pt`` (config, model spec and final ``state_dict``), ``predictions.csv`` and
   ``result.json`` (``{"test": {"mse", "rmse", "mae", "r2"}, "params": {...}, ...}``).
 
 ``resume=True`` continues from the last checkpoint and ends with the same weights, metrics and
@@ -65,11 +66,13 @@ from .trainer import (
     resolve_hidden_size,
     train_epoch,
 )
+from .weights import check_model_spec, config_differences, spec_of
 
 __all__ = [
     "CHECKPOINT_FORMAT",
     "RUN_FILES",
     "RunStateError",
+    "check_checkpoint",
     "load_run_config",
     "load_run_model",
     "rebuild_run",
@@ -263,6 +266,7 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
             cfg, int(split.train.X.shape[-1]), int(split.train.Y.shape[-1])
         )
         model = build_model(cfg, split, dtype, device, hidden_size=hidden)
+        spec = spec_of(cfg, int(split.train.X.shape[-1]), hidden, int(split.train.Y.shape[-1]))
         optimizer = make_optimizer(train, model.parameters())
         scheduler = make_scheduler(train, optimizer)
         gen = torch.Generator().manual_seed(train.seed)
@@ -273,10 +277,7 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
         ckpt_path = out / "checkpoint.pt"
         if resume and ckpt_path.is_file():
             ckpt = load_torch(ckpt_path)
-            if ckpt.get("format") != CHECKPOINT_FORMAT or ckpt.get("config") != nested:
-                raise RunStateError(
-                    f"checkpoint {str(ckpt_path)!r} belongs to another config or format"
-                )
+            check_checkpoint(ckpt, CHECKPOINT_FORMAT, nested, spec, ckpt_path)
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])
             if scheduler is not None:
@@ -337,6 +338,7 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
                 {
                     "format": CHECKPOINT_FORMAT,
                     "config": nested,
+                    "model_spec": spec,
                     "epoch": epoch,
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),
@@ -386,6 +388,7 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
             {
                 "format": MODEL_FORMAT,
                 "config": nested,
+                "model_spec": spec,
                 "hidden_size": hidden,
                 "state_dict": model.state_dict(),
             },
@@ -409,19 +412,45 @@ def rebuild_run(folder: str | Path, device: str | torch.device = "cpu") -> tuple
     """
     folder = Path(folder)
     cfg = load_run_config(folder)
-    saved = load_torch(folder / "model.pt")
+    path = folder / "model.pt"
+    saved = load_torch(path)
     if saved.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{str(folder / 'model.pt')!r} is no qmem model file")
-    if saved.get("config") != cfg.to_nested():
+        raise ValueError(f"{str(path)!r} is no qmem model file")
+    diff = config_differences(saved.get("config"), cfg.to_nested())
+    if diff:
         raise ValueError(
-            f"{str(folder / 'model.pt')!r} was saved for another config than config.toml"
+            f"{str(path)!r} was saved for another config than config.toml: " + "; ".join(diff)
         )
     dev = torch.device(device)
     dtype = resolve_dtype(cfg.train.dtype)
     split = prepare_data(cfg, dtype, dev)
-    model = build_model(cfg, split, dtype, dev, hidden_size=saved.get("hidden_size"))
+    hidden = saved.get("hidden_size")
+    model = build_model(cfg, split, dtype, dev, hidden_size=hidden)
+    spec = spec_of(cfg, int(split.train.X.shape[-1]), hidden, int(split.train.Y.shape[-1]))
+    check_model_spec(saved.get("model_spec", spec), spec, repr(str(path)))  # older files: none
     model.load_state_dict(saved["state_dict"])
     return model, cfg, split
+
+
+def check_checkpoint(
+    ckpt: dict[str, Any], fmt: str, nested: dict[str, Any], spec: dict[str, Any], path: Path
+) -> None:
+    """Refuse a checkpoint of another format, experiment config or model (naming the keys).
+
+    Raises:
+        RunStateError: another format or experiment config (the differing keys named).
+        ValueError: its model spec differs from ``spec`` (the differing keys named).
+    """
+    if ckpt.get("format") != fmt:
+        raise RunStateError(
+            f"checkpoint {str(path)!r} has format {ckpt.get('format')!r}, not {fmt!r}"
+        )
+    diff = config_differences(ckpt.get("config"), nested)
+    if diff:
+        raise RunStateError(
+            f"checkpoint {str(path)!r} belongs to another config: " + "; ".join(diff)
+        )
+    check_model_spec(ckpt.get("model_spec", spec), spec, f"checkpoint {str(path)!r}")
 
 
 def load_run_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Any, Any]:

@@ -76,6 +76,7 @@ from .trainer import (
     resolve_dtype,
     resolve_hidden_size,
 )
+from .weights import check_model_spec, spec_of
 
 __all__ = ["check_vectorizable", "seedless_key", "train_vectorized", "vector_groups"]
 
@@ -327,8 +328,12 @@ class _Group:
         ckpts = [_checkpoint_of(c, f) for c, f in zip(cfgs, self.folders, strict=True)]
         models = [build_model(c, self.split, self.dtype, self.device, hidden_size=hidden)
                   for c in cfgs]
-        for m, ck in zip(models, ckpts, strict=True):
+        self.specs = [spec_of(c, int(X.shape[-1]), hidden, int(self.split.train.Y.shape[-1]))
+                      for c in cfgs]
+        for m, ck, spec, f in zip(models, ckpts, self.specs, self.folders, strict=True):
             if ck is not None:
+                where = f"checkpoint {str(Path(f) / 'checkpoint.pt')!r}"
+                check_model_spec(ck.get("model_spec", spec), spec, where)
                 m.load_state_dict(ck["model"])
         wrapped = [_Forecaster(m) for m in models]
         self.keys = list(models[0].state_dict().keys())
@@ -523,6 +528,7 @@ class _Group:
             {
                 "format": CHECKPOINT_FORMAT,
                 "config": self.cfgs[s].to_nested(),
+                "model_spec": self.specs[s],
                 "epoch": epoch,
                 "model": self._seed_state(s),
                 "optimizer": self._seed_optimizer(s),
