@@ -10,6 +10,7 @@ from .config import DataSection, ExperimentConfig, ModelSection, TrainSection
 from .run import RunStateError, load_run_config, load_run_model, run_experiment, run_id
 from .toml_io import apply_overrides, dumps, load_config
 from .trainer import NonFiniteLoss
+from .weights import load_weights, model_spec, save_weights
 
 __all__ = [
     "DataSection",
@@ -23,6 +24,9 @@ __all__ = [
     "load_config",
     "load_run_config",
     "load_run_model",
+    "load_weights",
+    "model_spec",
     "run_experiment",
     "run_id",
+    "save_weights",
 ]
