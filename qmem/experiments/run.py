@@ -34,6 +34,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import time
@@ -54,6 +55,7 @@ from .files import (
 )
 from .toml_io import dumps, load_toml
 from .trainer import (
+    NonFiniteLoss,
     build_model,
     loss_on,
     make_optimizer,
@@ -319,6 +321,8 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
                 scheduler.step()
             seconds = time.perf_counter() - t0
             val_loss = loss_on(model, split.val.X, split.val.Y)
+            if val_loss is not None and not math.isfinite(val_loss):
+                raise NonFiniteLoss(f"the validation loss is {val_loss} after epoch {epoch}")
             row: dict[str, Any] = {"epoch": epoch, "train_loss": train_loss,
                                    "val_loss": val_loss, "lr": lr}
             if train.patience is not None and val_loss is not None:

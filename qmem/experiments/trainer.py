@@ -28,6 +28,7 @@ from .config import ExperimentConfig, TrainSection
 __all__ = [
     "NonFiniteLoss",
     "build_model",
+    "check_finite_parameters",
     "make_optimizer",
     "make_scheduler",
     "metrics",
@@ -203,7 +204,8 @@ def train_epoch(
         on_batch: called with each batch's loss (progress display).
 
     Raises:
-        NonFiniteLoss: a batch's loss is NaN or inf (names epoch and batch).
+        NonFiniteLoss: a batch's loss is NaN or inf (names epoch and batch), or a parameter
+            is at the end of the epoch.
     """
     _check_dtypes(model, X)
     model.train()
@@ -238,7 +240,22 @@ def train_epoch(
         total += value * int(xb.shape[0])
         if on_batch is not None:
             on_batch(value)
+    check_finite_parameters(model, f"after epoch {epoch}")
     return total / n
+
+
+def check_finite_parameters(model: nn.Module, when: str) -> None:
+    """Raise :class:`NonFiniteLoss` if a parameter holds NaN or inf (a finite loss with a
+    non-finite gradient leaves them so), naming the first such parameter.
+
+    >>> check_finite_parameters(nn.Linear(2, 1), "after epoch 1")
+    """
+    for name, p in model.named_parameters():
+        if not bool(torch.isfinite(p).all()):
+            raise NonFiniteLoss(
+                f"parameter {name!r} holds NaN or inf {when} (a non-finite gradient); lower "
+                "[train] lr or set clip_grad_norm"
+            )
 
 
 @torch.no_grad()
