@@ -41,9 +41,35 @@ from .lstm_engine import lstm_sequence
 from .recurrent import RecurrentCell, State
 from .seeded import seeded_linear
 
-__all__ = ["LSTMCell", "MapFactory", "SixMapLSTMCell", "linear_maps"]
+__all__ = [
+    "LSTMCell",
+    "MapFactory",
+    "SixMapLSTMCell",
+    "linear_maps",
+    "lstm_update",
+    "stacked_maps",
+]
 
 MapFactory = Callable[[int, int], nn.Module]
+
+
+def stacked_maps(maps: list[nn.Module]) -> Callable[[torch.dtype], Callable] | None:
+    """Maps that read the same input and run better together (e.g. VQCs: one product state
+    and one matmul for all), through their class's ``stack(maps)``; ``None`` if they cannot.
+
+    Returns ``bind(dtype) -> f`` with ``f(v) = cat([m(v) for m in maps], -1)``, the
+    batch-independent work done once in ``bind`` (call it once per sequence).
+    """
+    stack_of = getattr(type(maps[0]), "stack", None)
+    stack = stack_of(maps) if callable(stack_of) else None
+    return None if stack is None else stack.bind
+
+
+def lstm_update(pre: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The LSTM update from pre-activations ``(B, 4H)`` (order ``i, f, g, o``) and ``c``."""
+    i, f, g, o = pre.chunk(4, dim=-1)  # each (B, H)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
 
 
 def linear_maps(generator: torch.Generator, *, bias: bool = True) -> MapFactory:
@@ -110,18 +136,27 @@ class LSTMCell(RecurrentCell):
         sequence engine (:mod:`qmem.classical.lstm_engine`) for edge-wise maps, else
         ``None`` (the stepped reference loop)."""
         linear = self.linear_weights()
-        h0, c0 = state
+        h, c = state
         if linear is not None:
-            return lstm_kernel(x, h0, c0, *linear)
-        return lstm_sequence(self, x, (h0, c0))
+            return lstm_kernel(x, h, c, *linear)
+        fast = lstm_sequence(self, x, (h, c))
+        if fast is not None:
+            return fast
+        maps = list(self.gates) if isinstance(self.gates, nn.ModuleList) else [self.gates]
+        bind = stacked_maps(maps)
+        if bind is None:
+            return None
+        pre_of = bind(x.dtype)  # (B, I + H) -> (B, 4H), block work done once
+        hs = []
+        for x_t in x.unbind(1):
+            h, c = lstm_update(pre_of(torch.cat([x_t, h], dim=-1)), c)
+            hs.append(h)
+        return torch.stack(hs, dim=1), (h, c)  # (B, T, H)
 
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``state (h, c)`` -> ``(h_t, (h_t, c_t))``."""
         h, c = state
-        pre = self.preactivations(torch.cat([x_t, h], dim=-1))  # (B, 4H)
-        i, f, g, o = pre.chunk(4, dim=-1)  # each (B, H)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
+        h, c = lstm_update(self.preactivations(torch.cat([x_t, h], dim=-1)), c)
         return h, (h, c)
 
 
@@ -161,6 +196,26 @@ class SixMapLSTMCell(RecurrentCell):
         self.output = make_map(width, n)
         self.to_hidden = make_map(n, hidden_size)
         self.to_output = make_map(n, n)
+
+    def forward_sequence(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State] | None:
+        """The whole sequence with the four gate maps and the two output maps each run as
+        one stacked map (:func:`stacked_maps`), or ``None`` if they do not stack."""
+        gates = stacked_maps([self.forget, self.input, self.update, self.output])
+        outs = stacked_maps([self.to_hidden, self.to_output])
+        if gates is None or outs is None:
+            return None
+        gate_of, out_of = gates(x.dtype), outs(x.dtype)
+        h, c = state
+        H = self.hidden_size
+        ys = []
+        for x_t in x.unbind(1):
+            pre = gate_of(torch.cat([x_t, h], dim=-1))  # (B, 4n): f, i, C̃, o
+            f, i, g, o = pre.chunk(4, dim=-1)  # each (B, n)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            both = out_of(torch.sigmoid(o) * torch.tanh(c))  # (B, H + n)
+            h, y = both[:, :H], both[:, H:]
+            ys.append(y)
+        return torch.stack(ys, dim=1), (h, c)  # (B, T, n)
 
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``state (h, c)`` -> ``(y_t, (h_t, c_t))``."""

@@ -14,7 +14,7 @@ torch.Size([5, 4])
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -173,6 +173,14 @@ class VQCLayer(ExecutorSwitch, nn.Module):
         return statevector.expval_z_mapped(
             self.circuit, x, encoding_map(self.spec), self.weights, unitary=unitary
         )
+
+    @staticmethod
+    def stack(layers: Sequence[object]) -> Any:
+        """Layers that read the same input as one :class:`~qmem.circuits.vqc.stack.VQCStack`
+        (``None`` if they cannot stack); the recurrent scaffolds call it for their gate maps."""
+        from .stack import VQCStack
+
+        return VQCStack.of(layers)
 
     def extra_repr(self) -> str:
         s = self.spec

@@ -32,6 +32,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("hqkan_lstm", {"reps": 2}),
     ("hqkan_lstm", {"reps": 1, "shared": True, "latent_size": 3}),
     ("slstm", {}),
+    ("qlstm_2024", {"n_layers": 2}),
+    ("qlstm", {"n_layers": 1}),
 ]
 
 
@@ -64,7 +66,9 @@ def test_engine_equals_reference_loop(name: str, options: dict) -> None:
         assert (a - b).abs().max().item() <= 1e-12
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru", "qkan_lstm", "kan_lstm", "hqkan_lstm"])
+@pytest.mark.parametrize(
+    "name", ["lstm", "gru", "qkan_lstm", "kan_lstm", "hqkan_lstm", "qlstm_2024", "qlstm"]
+)
 def test_models_take_the_fast_path(name: str) -> None:
     model = build(name, input_size=1, hidden_size=3, output_size=1, seed=0)
     x = torch.zeros(2, 4, 1)
