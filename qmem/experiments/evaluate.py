@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
+from ..validation import check_int
 from .files import atomic_write_json, read_json
 
 __all__ = ["evaluate_run", "parse_noise"]
@@ -54,6 +55,17 @@ def parse_noise(spec: str | None) -> Any:
     return noise
 
 
+MAX_SHOTS = 10**9
+"""Most shots per circuit :func:`evaluate_run` asks a simulator for."""
+
+
+def _check_name(label: object) -> None:
+    if not isinstance(label, str):
+        raise TypeError(f"evaluation name must be a str, got {label!r}")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", label) or label in (".", ".."):
+        raise ValueError(f"evaluation name {label!r} may hold letters, digits, '.', '_', '-'")
+
+
 def evaluate_run(
     folder: str | Path,
     executor: SimExecutor,
@@ -81,7 +93,10 @@ def evaluate_run(
         The evaluation record (also written to ``folder/evaluations/<name>.json``).
 
     Raises:
-        ValueError: not a finished run, no circuit layer in the model, bad options.
+        TypeError: an option of the wrong type (``shots=True``, ``seed="1"``).
+        ValueError: not a finished run, no circuit layer in the model, bad options (shots
+            outside 1 … 10**9, a negative seed, an unknown noise model, a name that is no
+            plain file name); every option is checked before the model is rebuilt.
     """
     from ..models import set_executor
     from .run import rebuild_run
@@ -89,14 +104,18 @@ def evaluate_run(
 
     if executor not in ("pennylane", "qiskit"):
         raise ValueError(f"executor must be 'pennylane' or 'qiskit', got {executor!r}")
-    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int)
-                              or shots < 1):
-        raise ValueError(f"shots must be a positive int or None, got {shots!r}")
+    if shots is not None:
+        check_int("shots", shots, minimum=1, maximum=MAX_SHOTS)
+    if seed is not None:
+        check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    if noise is not None and not isinstance(noise, str):
+        raise TypeError(f"noise must be a str such as 'depolarizing:0.01', got {noise!r}")
     if noise is not None and executor != "qiskit":
         raise ValueError("noise models are supported on executor 'qiskit' only")
-    if max_windows is not None and (isinstance(max_windows, bool) or
-                                    not isinstance(max_windows, int) or max_windows < 1):
-        raise ValueError(f"max_windows must be a positive int or None, got {max_windows!r}")
+    if max_windows is not None:
+        check_int("max_windows", max_windows, minimum=1)
+    if name is not None:
+        _check_name(name)
     folder = Path(folder)
     if not (folder / "result.json").is_file():
         raise ValueError(f"{str(folder)!r} holds no finished run (no result.json)")
@@ -128,8 +147,7 @@ def evaluate_run(
         + ([f"seed{seed}"] if seed is not None else [])
         + ([noise.replace(":", "")] if noise is not None else [])
     )
-    if not re.fullmatch(r"[A-Za-z0-9_.-]+", label):
-        raise ValueError(f"evaluation name {label!r} may hold letters, digits, '.', '_', '-'")
+    _check_name(label)
     record = {
         "name": label,
         "executor": executor,

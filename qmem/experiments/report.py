@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import math
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,17 @@ def _group_key(cfg: dict[str, Any]) -> str:
 def collect_runs(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     """Every finished run under ``paths``: its ``result.json`` plus ``folder`` and ``group``.
 
+    ``paths`` is a list of folders (one str or path is one folder).
+
     Raises:
         FileNotFoundError: a path does not exist.
         ValueError: no finished run was found.
     """
     from .run import load_run_config
 
+    if isinstance(paths, (str, os.PathLike)):  # one folder, not the characters of its name
+        paths = [paths]
+    paths = list(paths)
     runs: list[dict[str, Any]] = []
     seen: set[Path] = set()
     for path in paths:

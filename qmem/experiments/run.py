@@ -43,6 +43,7 @@ from typing import Any
 
 import torch
 
+from ..validation import check_device
 from .config import ExperimentConfig
 from .files import (
     atomic_save_torch,
@@ -425,7 +426,7 @@ def rebuild_run(folder: str | Path, device: str | torch.device = "cpu") -> tuple
         raise ValueError(
             f"{str(path)!r} was saved for another config than config.toml: " + "; ".join(diff)
         )
-    dev = torch.device(device)
+    dev = check_device("device", device)
     dtype = resolve_dtype(cfg.train.dtype)
     split = prepare_data(cfg, dtype, dev)
     hidden = saved.get("hidden_size")

@@ -286,6 +286,11 @@ def metrics(split: Any, pred: torch.Tensor, target: torch.Tensor) -> dict[str, f
         pred: scaled predictions, shape (N, H).
         target: scaled targets, shape (N, H).
     """
+    if tuple(pred.shape) != tuple(target.shape):
+        raise ValueError(
+            f"predictions of shape {tuple(pred.shape)} do not match targets of shape "
+            f"{tuple(target.shape)}"
+        )
     p = split.inverse(pred).double().cpu()
     t = split.inverse(target).double().cpu()
     err = p - t
