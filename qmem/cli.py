@@ -5,6 +5,8 @@ Commands:
 - ``qmem compare``: train several models side by side on the same data and write a report
   (with no arguments: the embedded default study, about 3 minutes on 2 cores);
 - ``qmem run CONFIG.toml --out DIR [--set key=value ...] [--resume | --force]``: one experiment;
+- ``qmem sweep SWEEP.toml --out DIR [--executor local|ray] [--vectorize]``: every point of
+  a sweep file as a run folder, on a process pool or a Ray cluster, with a summary;
 - ``qmem report DIR...``: rebuild tables and plots from run folders' files alone;
 - ``qmem evaluate RUN_DIR --executor pennylane|qiskit [--shots N --seed S]
   [--noise depolarizing:P]``: re-evaluate a trained quantum model on a real simulator;
@@ -123,7 +125,39 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
                    help="a model option, e.g. -o qkan_lstm.reps=2 (repeatable; a model named "
                    "here drops the default study's options: qkan_lstm/hqkan_lstm reps=1)")
     p.add_argument("--out", default="qmem-compare", help="output folder (default qmem-compare)")
+    p.add_argument("--vectorize", action="store_true",
+                   help="train the seeds of each setup together as one vectorised model")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "sweep",
+        help="run every point of a sweep file (process pool or Ray), with a summary",
+        description="Each point of the sweep file ([base] config, [axes] over its dotted "
+        "keys) becomes a run folder DIR/runs/<run id>; DIR/summary.csv lists every run's "
+        "state and metrics; the report (with the parameter-efficiency frontier) goes into "
+        "DIR. Calling it again skips finished runs and resumes unfinished ones.",
+    )
+    p.add_argument("sweep", help="the sweep file (TOML: [base], [axes], optional [sweep], "
+                   "[resources], [models.NAME], [datasets.NAME])")
+    p.add_argument("--out", required=True, help="the sweep folder")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: a process pool (default); ray: Ray core tasks")
+    p.add_argument("--workers", type=int, default=None,
+                   help="parallel runs (default: CPU cores / [resources] cpus; Ray: the "
+                   "cluster's)")
+    p.add_argument("--address", default=None,
+                   help="Ray cluster: auto or ray://host:port (default: a local Ray)")
+    p.add_argument("--retries", type=int, default=1,
+                   help="further tries of a failed run (default 1)")
+    p.add_argument("--vectorize", action="store_true",
+                   help="train the seeds of each config together as one vectorised model")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="KEY=VALUE", help="override a [base] value, e.g. train.epochs=5")
+    p.add_argument("--no-report", action="store_true", help="skip the report at the end")
+    p.add_argument("--no-plots", action="store_true", help="report tables only")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress display")
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -179,8 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command")
-    for add in (_add_fit, _add_compare, _add_run, _add_report, _add_evaluate, _add_params,
-                _add_inspect):
+    for add in (_add_fit, _add_compare, _add_sweep, _add_run, _add_report, _add_evaluate,
+                _add_params, _add_inspect):
         add(sub)
     return parser
 
@@ -265,7 +299,7 @@ def _compare(args: argparse.Namespace) -> int:
           file=sys.stderr)
     try:
         out = run_compare(configs, args.out, progress=None if not args.no_progress else False,
-                          log=lambda line: print(line, flush=True))
+                          log=lambda line: print(line, flush=True), vectorize=args.vectorize)
     except KeyboardInterrupt:
         raise _Failure("interrupted; call the same command again to continue") from None
     for rid, err in out["failed"].items():
@@ -276,6 +310,35 @@ def _compare(args: argparse.Namespace) -> int:
         print((Path(args.out) / "report.md").read_text())
     if out["failed"]:
         raise _Failure(f"{len(out['failed'])} of {len(configs)} runs failed")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .experiments.sweep import run_sweep
+    from .experiments.sweep_config import load_sweep
+
+    sweep = load_sweep(args.sweep, args.overrides)
+    shape = " x ".join(str(len(v)) for v in sweep.axes.values()) or "1"
+    print(f"qmem sweep: {len(sweep.configs)} runs ({shape}, {sweep.options.mode}) into "
+          f"{args.out} ({args.executor} executor)", file=sys.stderr)
+    try:
+        out = run_sweep(sweep, args.out, executor=args.executor, workers=args.workers,
+                        address=args.address, retries=args.retries, vectorize=args.vectorize,
+                        progress=None if not args.no_progress else False,
+                        report=not args.no_report, plots=not args.no_plots,
+                        log=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        raise _Failure("interrupted; call the same command again to continue "
+                       f"(summary: {Path(args.out) / 'summary.csv'})") from None
+    print(f"summary: {out['summary']} ({len(out['done'])} runs done now, {out['skipped']} "
+          f"before, {len(out['failed'])} failed; {out['seconds']:.0f} s)")
+    if out["report"]:
+        print(f"report: {Path(args.out) / 'report.md'}, {Path(args.out) / 'frontier.md'}")
+    if out["failed"]:
+        for rid, err in out["failed"].items():
+            print(f"qmem sweep: run {rid} failed: {err}", file=sys.stderr)
+        raise _Failure(f"{len(out['failed'])} of {len(sweep.configs)} runs failed "
+                       "(see summary.csv)")
     return 0
 
 
@@ -305,7 +368,12 @@ def _report(args: argparse.Namespace) -> int:
     from .experiments.report import write_report
 
     out = args.out or args.dirs[0]
-    made = write_report(args.dirs, out, plots=not args.no_plots)
+    if len(args.dirs) == 1 and (Path(args.dirs[0]) / "sweep.json").is_file():
+        from .experiments.sweep_report import write_sweep_report  # a sweep folder
+
+        made = write_sweep_report(args.dirs[0], plots=not args.no_plots, out=out)
+    else:
+        made = write_report(args.dirs, out, plots=not args.no_plots)
     print(f"wrote {', '.join(made['files'])} to {out} ({len(made['rows'])} rows)")
     return 0
 
@@ -368,7 +436,7 @@ def _circuits(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
-    "fit": _fit, "compare": _compare, "run": _run, "report": _report,
+    "fit": _fit, "compare": _compare, "sweep": _sweep, "run": _run, "report": _report,
     "evaluate": _evaluate, "params": _params, "models": _models, "datasets": _datasets,
     "circuits": _circuits,
 }

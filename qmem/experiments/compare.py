@@ -149,13 +149,19 @@ def run_compare(
     progress: bool | None = None,
     report: bool = True,
     log: Callable[[str], None] | None = None,
+    vectorize: bool = False,
 ) -> dict[str, Any]:
     """Run every config into ``out/runs/<run id>`` (finished runs skipped), then report.
 
-    A failed run is recorded and the comparison goes on; the return value lists it.
+    A failed run is recorded and the comparison goes on; the return value lists it. With
+    ``vectorize`` the seeds of each setup are trained together as one vectorised model
+    (:mod:`qmem.experiments.vectorize`: the same results, each in its own run folder).
 
     Returns:
         ``{"done": [run ids], "failed": {run id: error}, "report": files or None}``.
+
+    Raises:
+        ValueError: ``vectorize`` with a config that cannot be vectorised (LBFGS).
     """
     from tqdm.auto import tqdm
 
@@ -163,25 +169,34 @@ def run_compare(
     runs = folder / "runs"
     done: list[str] = []
     failed: dict[str, str] = {}
-    bar = tqdm(configs, desc="runs", unit="run", disable=(None if progress is None
-                                                           else not progress))
+    if vectorize:
+        from .vectorize import vector_groups
+
+        groups = vector_groups(configs)
+    else:
+        groups = [[cfg] for cfg in configs]
+    bar = tqdm(total=sum(len(g) for g in groups), desc="runs", unit="run",
+               disable=(None if progress is None else not progress))
     t0 = time.perf_counter()
-    for cfg in bar:
-        rid = run_id(cfg)
-        bar.set_postfix(run=f"{cfg.data.name}/{cfg.title}/seed{cfg.train.seed}", refresh=True)
-        try:
-            result = run_experiment(cfg, runs / rid, resume=True, progress=False)
-        except (RuntimeError, ValueError, TypeError, ImportError, OSError) as err:
-            failed[rid] = f"{type(err).__name__}: {err}"
+    for group in groups:
+        cfg = group[0]
+        bar.set_postfix(run=f"{cfg.data.name}/{cfg.title}/seed{cfg.train.seed}"
+                        + (f" x{len(group)}" if len(group) > 1 else ""), refresh=True)
+        for cfg, outcome in zip(group, _run_group(group, runs), strict=True):
+            rid = outcome["run_id"]
+            bar.update(1)
+            if outcome["state"] != "done":
+                failed[rid] = outcome["error"]
+                if log:
+                    log(f"run {rid} ({cfg.data.name}, {cfg.title}, seed {cfg.train.seed}) "
+                        f"failed: {failed[rid]}")
+                continue
+            result = outcome["result"]
+            done.append(rid)
             if log:
-                log(f"run {rid} ({cfg.data.name}, {cfg.title}, seed {cfg.train.seed}) failed: "
-                    f"{failed[rid]}")
-            continue
-        done.append(rid)
-        if log:
-            log(f"{cfg.data.name:<14} {cfg.title:<12} H={result['hidden_size']!s:<4} "
-                f"seed {cfg.train.seed}  params {result['params']['total']:>5}  "
-                f"test MSE {_num(result['test']['mse'])}")
+                log(f"{cfg.data.name:<14} {cfg.title:<12} H={result['hidden_size']!s:<4} "
+                    f"seed {cfg.train.seed}  params {result['params']['total']:>5}  "
+                    f"test MSE {_num(result['test']['mse'])}")
     bar.close()
     files = None
     if report and done:
@@ -190,6 +205,22 @@ def run_compare(
         files = write_report([runs], folder)["files"]
     return {"done": done, "failed": failed, "report": files,
             "seconds": time.perf_counter() - t0}
+
+
+def _run_group(group: Sequence[ExperimentConfig], runs: Path) -> list[dict[str, Any]]:
+    """Outcomes (``run_id``, ``state``, ``error``, ``result``) of one run or seed group."""
+    if len(group) > 1:
+        from .vectorize import train_vectorized
+
+        return train_vectorized(group, [runs / run_id(c) for c in group])
+    cfg = group[0]
+    rid = run_id(cfg)
+    try:
+        result = run_experiment(cfg, runs / rid, resume=True, progress=False)
+    except (RuntimeError, ValueError, TypeError, ImportError, OSError) as err:
+        return [{"run_id": rid, "state": "failed", "error": f"{type(err).__name__}: {err}",
+                 "result": None}]
+    return [{"run_id": rid, "state": "done", "error": None, "result": result}]
 
 
 def _num(x: float | None) -> str:

@@ -287,7 +287,7 @@ class _Group:
             self._setup()
             reason = self._probe()
             if reason is not None:  # vmap cannot run this model: seed by seed, same results
-                note = f"trained seed by seed: vmap cannot run this model ({reason})"
+                note = f"trained seed by seed: vmap could not run this model ({reason})"
                 return [_separate(c, f, note) for c, f in zip(self.cfgs, self.folders,
                                                               strict=True)]
             self._epochs()
@@ -391,15 +391,16 @@ class _Group:
         return vmap(one, in_dims=(0, 0, None if shared else 0))(self.params, self.buffers, x)
 
     def _probe(self) -> str | None:
-        """None if vmap runs the model (checked on two windows), else the reason."""
+        """None if vmap runs the model (a forward and backward on two windows), else the
+        reason (a real error of the model then shows in its separate run)."""
         try:
-            with torch.no_grad():
-                self._forward(self.split.train.X[:2], shared=True)
-        except RuntimeError as err:
-            text = str(err).splitlines()[0] if str(err) else type(err).__name__
-            if "vmap" in text or "functorch" in text or "Batched" in text:
-                return text[:200]
-            raise
+            pred = self._forward(self.split.train.X[:2], shared=True)  # (S, 2, O)
+            pred.sum().backward()
+        except Exception as err:
+            text = str(err).splitlines()[0] if str(err) else ""
+            return f"{type(err).__name__}: {text}"[:200]
+        finally:
+            self.optimizer.zero_grad(set_to_none=True)
         return None
 
     # ------------------------------------------------------------------ training
