@@ -111,7 +111,7 @@ def check_float(
 
     Raises:
         TypeError: not a real number.
-        ValueError: NaN, inf or out of bounds.
+        ValueError: NaN, inf (an int too large for float64 included) or out of bounds.
 
     >>> check_float("lr", 1)
     1.0
@@ -122,7 +122,10 @@ def check_float(
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a float, got {value!r} ({_kind(value)})")
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an int past float64
+        out = math.inf
     low = "" if minimum is None else (f" > {minimum}" if strict_minimum else f" >= {minimum}")
     high = "" if maximum is None else f" <= {maximum}"
     want = f"{name} must be a finite float{low}{',' if low and high else ''}{high}"
@@ -197,6 +200,10 @@ def check_size_budget(name: str, n_elements: int, *, limit: int = MAX_ELEMENTS) 
     ...
     ValueError: grid would allocate 1000000000000 elements; the limit is 2147483648
     """
+    if isinstance(n_elements, bool) or not isinstance(n_elements, int):
+        raise TypeError(f"the size of {name} must be an int, got {n_elements!r}")
+    if n_elements < 0:
+        raise ValueError(f"the size of {name} must be >= 0, got {n_elements}")
     if n_elements > limit:
         raise ValueError(f"{name} would allocate {n_elements} elements; the limit is {limit}")
     return n_elements
@@ -263,7 +270,8 @@ def make_generator(
     Raises:
         TypeError: ``seed`` is not an int / generator / None, or ``generator`` is not a
             generator.
-        ValueError: both ``seed`` and ``generator`` are given, or the seed is negative.
+        ValueError: both ``seed`` and ``generator`` are given, or the seed is outside
+            [0, 2**64 - 1].
 
     >>> a = make_generator(3)
     >>> bool(torch.rand(1, generator=a) == torch.rand(1, generator=make_generator(3)))
@@ -290,6 +298,6 @@ def make_generator(
         raise TypeError(
             f"{name} must be an int, a torch.Generator or None, got {seed!r} ({_kind(seed)})"
         )
-    if seed < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {seed}")
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"{name} must be an int in [0, 2**64 - 1], got {seed}")
     return torch.Generator().manual_seed(seed)
