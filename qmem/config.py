@@ -93,6 +93,8 @@ def _describe(err: Mapping[str, Any]) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             return msg[len(prefix) :]
+    if _int_past_float(err):
+        return "must be a finite number (the int is too large for float64)"
     for kind in ("Tuple", "List", "Dictionary", "Value"):
         if msg.startswith(f"{kind} should have "):  # too_short / too_long
             return "must have " + msg[len(f"{kind} should have "):].replace(
@@ -138,7 +140,8 @@ def raise_config_error(
             cls = ValueError
         else:
             # a union reports one error per arm: show the most telling one
-            value_errors = [e for e in errors if str(e["type"]) not in _TYPE_ERRORS]
+            value_errors = [e for e in errors if str(e["type"]) not in _TYPE_ERRORS
+                            or _int_past_float(e)]
             cls = TypeError if not value_errors else ValueError
             shown = value_errors[0] if value_errors else errors[0]
             value = data.get(key, shown.get("input")) if isinstance(data, Mapping) else None
@@ -147,6 +150,13 @@ def raise_config_error(
                 lines[-1] = lines[-1].rsplit(" (", 1)[0]  # type is fine; show the value only
         first = first or cls
     raise (first or ValueError)(f"{owner}: " + "; ".join(lines)) from None
+
+
+def _int_past_float(err: Mapping[str, Any]) -> bool:
+    """A float option given an int too large for float64: a wrong value, not a wrong type."""
+    value = err.get("input")
+    return (str(err["type"]) == "float_type" and isinstance(value, int)
+            and not isinstance(value, bool))
 
 
 def _tuplify(value: Any) -> Any:
