@@ -45,13 +45,14 @@ state out); :class:`LSTMVariantCell` only builds the maps and calls it.
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import torch
 from torch import nn
 
 from qmem.validation import check_bool, check_literal, check_positive_int
 
+from .elementwise_engine import elementwise_sequence
 from .lstm_scaffold import MapFactory
 from .recurrent import RecurrentCell, State
 from .seeded import seeded_linear
@@ -144,7 +145,8 @@ def variant_update(
         pre: gate-map output ``(B, n·H)``, blocks in the order of :func:`gate_layout`.
         c_prev: previous cell state ``(B, H)``.
         peephole: peephole weights ``(len(peephole_gates(variant)), H)`` (rows in the order
-            of :func:`peephole_gates`), or ``None`` for none (NP, or peepholes switched off).
+            of :func:`peephole_gates`; leading dimensions broadcast against ``pre``'s), or
+            ``None`` for none (NP, or peepholes switched off).
         gate_recurrence: FGR only: ``R_a [i, f, o]_{t-1}``, ``(B, 3H)``, added to the
             pre-activations of ``i, f, o`` (blocks of a gate the variant lacks are ignored).
 
@@ -169,12 +171,12 @@ def variant_update(
     peep: dict[str, torch.Tensor] = {}
     if peephole is not None:
         names = peephole_gates(variant)
-        if tuple(peephole.shape) != (len(names), H):
+        if tuple(peephole.shape[-2:]) != (len(names), H):
             raise ValueError(
                 f"peephole must have shape ({len(names)}, {H}) for variant {variant!r}, "
                 f"got {tuple(peephole.shape)}"
             )
-        peep = dict(zip(names, peephole.unbind(0), strict=True))  # each (H,)
+        peep = dict(zip(names, peephole.unbind(-2), strict=True))  # each (..., H)
     if gate_recurrence is not None:
         for k, r in zip("ifo", gate_recurrence.chunk(3, dim=-1), strict=True):  # each (B, H)
             if k in blocks:
@@ -260,6 +262,27 @@ class LSTMVariantCell(RecurrentCell):
         if self.fused:
             return self.gates(v)
         return torch.cat([m(v) for m in self.gates], dim=-1)  # (B, n·H)
+
+    def elementwise_update(self) -> tuple[Any, torch.Tensor] | None:
+        """``(update, peepholes)`` for :mod:`qmem.classical.elementwise_engine`; ``None`` for
+        FGR, whose gate recurrence couples the units."""
+        if self.gate_recurrence is not None:
+            return None
+        variant, H, n = self.variant, self.hidden_size, len(self.layout)
+        has_peep = self.peephole is not None
+
+        def update(pre: torch.Tensor, s: torch.Tensor, p: torch.Tensor) -> tuple:
+            flat = pre.reshape(*pre.shape[:-2], n * H)  # (..., n·H), blocks as gate_layout
+            st = variant_update(variant, flat, s[..., 0, :], p if has_peep else None)
+            return st.h, st.c.unsqueeze(-2)  # (..., H), (..., 1, H)
+
+        ref = next(self.parameters())
+        return update, self.peephole if has_peep else ref.new_zeros(0, H)
+
+    def forward_sequence(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State] | None:
+        """The whole sequence with the elementwise engine (``None`` for FGR or maps without
+        an edge form: the stepped reference loop)."""
+        return elementwise_sequence(self, x, state)
 
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``(h, c[, a])`` -> ``(h_t, (h_t, c_t[, a_t]))``."""

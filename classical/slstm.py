@@ -23,13 +23,14 @@ unstabilised ``exp``-gated recurrence; ``n_t >= 1`` after the first step. A sing
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from qmem.validation import check_choice, check_positive_int
 
+from .elementwise_engine import elementwise_sequence
 from .lstm_scaffold import MapFactory
 from .recurrent import RecurrentCell, State
 
@@ -62,11 +63,13 @@ class SLSTMCell(RecurrentCell):
         self.state_shapes = ((hidden_size,),) * 4
         self.gates = make_map(input_size + hidden_size, 4 * hidden_size)
 
-    def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """One step: ``x_t (B, I)``, ``(h, c, n, m)`` -> ``(h_t, (h_t, c_t, n_t, m_t))``."""
-        h, c, n, m = state
-        pre = self.gates(torch.cat([x_t, h], dim=-1))  # (B, 4H)
-        i_t, f_t, z_t, o_t = pre.chunk(4, dim=-1)  # each (B, H)
+    def update(
+        self, pre: torch.Tensor, s: torch.Tensor, p: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The elementwise update: ``pre (..., 4, H)`` (blocks ``i, f, z, o``), ``s (..., 3,
+        H)`` = ``(c, n, m)``, ``p`` unused -> ``(h (..., H), (c, n, m) (..., 3, H))``."""
+        i_t, f_t, z_t, o_t = pre.unbind(-2)  # each (..., H)
+        c, n, m = s.unbind(-2)
         log_f = nn.functional.logsigmoid(f_t) if self.forget == "sigmoid" else f_t
         m_new = torch.where(n == 0, i_t, torch.maximum(log_f + m, i_t))
         i_s = torch.exp(i_t - m_new)
@@ -76,4 +79,23 @@ class SLSTMCell(RecurrentCell):
         c = f_s * c + i_s * torch.tanh(z_t)
         n = f_s * n + i_s
         h = torch.sigmoid(o_t) * (c / n)
-        return h, (h, c, n, m_new)
+        return h, torch.stack([c, n, m_new], dim=-2)
+
+    def elementwise_update(self) -> tuple[Any, torch.Tensor]:
+        """``(update, no parameters)`` for :mod:`qmem.classical.elementwise_engine`."""
+        ref = next(self.parameters())
+        return self.update, ref.new_zeros(0, self.hidden_size)
+
+    def forward_sequence(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State] | None:
+        """The whole sequence with the elementwise engine (``None`` if the map has no edge
+        form)."""
+        return elementwise_sequence(self, x, state)
+
+    def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step: ``x_t (B, I)``, ``(h, c, n, m)`` -> ``(h_t, (h_t, c_t, n_t, m_t))``."""
+        h = state[0]
+        pre = self.gates(torch.cat([x_t, h], dim=-1))  # (B, 4H)
+        pre = pre.view(pre.shape[0], 4, self.hidden_size)  # (B, 4, H): blocks i, f, z, o
+        h, s = self.update(pre, torch.stack(state[1:], dim=-2), pre.new_zeros(0))
+        c, n, m = s.unbind(-2)
+        return h, (h, c, n, m)

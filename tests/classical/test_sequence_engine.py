@@ -32,6 +32,15 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("hqkan_lstm", {"reps": 2}),
     ("hqkan_lstm", {"reps": 1, "shared": True, "latent_size": 3}),
     ("slstm", {}),
+    ("slstm", {"forget": "exp"}),
+    ("lstm_variant", {"variant": "v"}),
+    ("lstm_variant", {"variant": "cifg", "gate_map": "qkan", "reps": 2}),
+    ("lstm_variant", {"variant": "nfg", "gate_map": "kan"}),
+    ("lstm_variant", {"variant": "noaf"}),
+    ("lstm_variant", {"variant": "niaf", "gate_map": "hqkan", "reps": 1}),
+    ("lstm_variant", {"variant": "nig"}),
+    ("lstm_variant", {"variant": "nog"}),
+    ("lstm_variant", {"variant": "np", "gate_map": "qkan", "reps": 1}),
     ("qlstm_2024", {"n_layers": 2}),
     ("qlstm", {"n_layers": 1}),
 ]
@@ -58,6 +67,7 @@ def test_engine_equals_reference_loop(name: str, options: dict) -> None:
     )
     if name == "slstm":  # its state needs n >= 1 where non-empty
         state = (state[0], state[1], state[2] + 1, state[3])
+        state[2][0, 0] = 0.0  # and one empty unit, the where(n == 0) branch
     fast = _grads(model, x, state)
     model.sequence_engine = False
     ref = _grads(model, x, state)
@@ -67,7 +77,9 @@ def test_engine_equals_reference_loop(name: str, options: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["lstm", "gru", "qkan_lstm", "kan_lstm", "hqkan_lstm", "qlstm_2024", "qlstm"]
+    "name",
+    ["lstm", "gru", "qkan_lstm", "kan_lstm", "hqkan_lstm", "qlstm_2024", "qlstm", "slstm",
+     "lstm_variant"],
 )
 def test_models_take_the_fast_path(name: str) -> None:
     model = build(name, input_size=1, hidden_size=3, output_size=1, seed=0)
@@ -149,3 +161,27 @@ def test_batch_zero_gives_an_empty_result() -> None:
         model = build(name, input_size=1, hidden_size=2, output_size=1, seed=0)
         y, state = model(torch.zeros(0, 3, 1))
         assert y.shape == (0, 3, 1) and all(s.shape[0] == 0 for s in state)
+
+
+def test_elementwise_sequence_passes_gradcheck() -> None:
+    from qmem.classical.elementwise_engine import ElementwiseSequence
+    from qmem.classical.lstm_variants import LSTMVariantCell
+    from qmem.edge_form import IdentityBasis
+
+    g = torch.Generator().manual_seed(0)
+    cell = LSTMVariantCell(1, 2, lambda i, o: torch.nn.Linear(i, o), variant="v", generator=g)
+    update, _ = cell.elementwise_update()
+    T, B, H, G = 3, 2, 2, 4
+    args = [
+        torch.randn(T, B, G * H, dtype=torch.float64, generator=g),  # P
+        torch.randn(G * H, H, dtype=torch.float64, generator=g),  # C (identity basis: D = H)
+        torch.randn(B, H, dtype=torch.float64, generator=g),  # h0
+        torch.randn(B, 1, H, dtype=torch.float64, generator=g),  # s0 = (c0,)
+        torch.randn(3, H, dtype=torch.float64, generator=g),  # peepholes
+    ]
+    args = [a.requires_grad_(True) for a in args]
+
+    def run(P, C, h0, s0, p):
+        return ElementwiseSequence.apply(P, None, None, C, h0, s0, p, IdentityBasis(), update)
+
+    assert torch.autograd.gradcheck(run, tuple(args))

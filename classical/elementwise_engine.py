@@ -1,0 +1,182 @@
+"""The sequence engine for any cell whose update is elementwise per unit (sLSTM, LSTM variants).
+
+A cell of this family computes gate pre-activations with an edge-wise map (as in
+:mod:`qmem.classical.lstm_engine`) and then an *update* that acts on each hidden unit on its
+own::
+
+    pre_t = P_t + C · Φ(z_t),  z_t = h_{t-1} (or Q_t + A h_{t-1})      (B, G·H)
+    (h_t, s_t) = update(pre_t, s_{t-1}; p)                              per unit u = 1..H
+
+with ``G`` gate blocks, ``S`` further state tensors ``s`` (``c``, ``n``, ``m`` …) and ``p``
+per-unit parameters (peepholes). Because the update is elementwise, its Jacobian at every
+step is a small ``(1 + S) x (G + S + P)`` block per unit: the backward computes all of them
+for all steps at once with forward-mode AD (``torch.func.jvp``, one call per input channel)
+and then walks the steps in reverse with two tensor ops for the update and three for the map
+per step — no per-cell hand-written backward, and no autograd graph in the loop. Results
+equal the stepped reference loop (tests: 1e-12 in float64, ``gradcheck``).
+
+A cell opts in with ``elementwise_update() -> (update, blocks, params) | None``:
+``update(pre (..., G, H), s (..., S, H), p (P, H)) -> (h (..., H), s' (..., S, H))``.
+
+>>> import torch
+>>> from qmem.classical.slstm import SLSTMCell
+>>> from qmem.classical.lstm_scaffold import linear_maps
+>>> cell = SLSTMCell(1, 3, linear_maps(torch.Generator().manual_seed(0))).double()
+>>> x = torch.randn(2, 6, 1, dtype=torch.float64)
+>>> fast, _ = elementwise_sequence(cell, x, cell.init_state(2, dtype=torch.float64))
+>>> ref, st = [], cell.init_state(2, dtype=torch.float64)
+>>> for t in range(6):
+...     out, st = cell(x[:, t], st); ref.append(out)
+>>> bool((fast - torch.stack(ref, 1)).abs().max() < 1e-12)
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from .lstm_engine import lstm_plan
+
+__all__ = ["ElementwiseSequence", "Update", "elementwise_sequence"]
+
+Update = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def _jacobians(update: Update, pre: torch.Tensor, s: torch.Tensor, p: torch.Tensor) -> tuple:
+    """``J (..., 1 + S, G + S + P, H)``: every output channel's derivative by every input
+    channel, per unit. The update is elementwise, so the gradient of one output channel's
+    sum is that channel's derivative at every position: one batched recomputation over all
+    steps and ``1 + S`` reverse passes through it."""
+    with torch.enable_grad():
+        ins = [pre.detach().requires_grad_(True), s.detach().requires_grad_(True)]
+        pb = p.detach().expand(*pre.shape[:-2], *p.shape).clone().requires_grad_(True)
+        h, s_new = update(ins[0], ins[1], pb)
+        outs = [h, *s_new.unbind(-2)]
+        rows = []
+        for k, out in enumerate(outs):
+            grads = torch.autograd.grad(
+                out.sum(), [*ins, pb], retain_graph=k < len(outs) - 1, allow_unused=True,
+                materialize_grads=True,
+            )
+            rows.append(torch.cat(grads, dim=-2))  # (..., n_in, H)
+    return torch.stack(rows, dim=-3)  # (..., 1 + S, n_in, H)
+
+
+class ElementwiseSequence(torch.autograd.Function):
+    """``apply(P, Q, A, C, h0, s0, p, basis, update)`` with ``P (T, B, G·H)``, ``Q (T, B, D)``
+    or ``None``, ``A (D, H)`` or ``None``, ``C (G·H, D·F)``, ``h0 (B, H)``, ``s0 (B, S, H)``,
+    ``p (P, H)`` -> ``hs (T, B, H)``, ``s_T (B, S, H)``."""
+
+    @staticmethod
+    def forward(
+        ctx: Any,
+        P: torch.Tensor,
+        Q: torch.Tensor | None,
+        A: torch.Tensor | None,
+        C: torch.Tensor,
+        h0: torch.Tensor,
+        s0: torch.Tensor,
+        p: torch.Tensor,
+        basis: Any,
+        update: Update,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        _, B, GH = P.shape
+        H = h0.shape[-1]
+        G = GH // H
+        Ct = C.t()  # (D*F, G*H)
+        At = None if A is None else A.t()
+        q_steps = None if Q is None else Q.unbind(0)
+        h, s = h0, s0
+        zs, phis, pres, ss, hs = [], [], [], [s0], []
+        for t, p_t in enumerate(P.unbind(0)):
+            z = h if At is None else torch.addmm(q_steps[t], h, At)  # (B, D)
+            phi = z if basis.identity else basis.flat(z)  # (B, D*F)
+            pre = torch.addmm(p_t, phi, Ct).view(B, G, H)
+            h, s = update(pre, s, p)
+            zs.append(z)
+            phis.append(phi)
+            pres.append(pre)
+            ss.append(s)
+            hs.append(h)
+        hs_t = torch.stack(hs)  # (T, B, H)
+        ctx.basis, ctx.update = basis, update
+        ctx.has_q, ctx.has_a = Q is not None, A is not None
+        ctx.save_for_backward(
+            torch.stack(zs),  # (T, B, D)
+            torch.stack(phis),  # (T, B, D*F)
+            torch.stack(pres),  # (T, B, G, H)
+            torch.stack(ss),  # (T+1, B, S, H)
+            hs_t,
+            h0,
+            p,
+            A if A is not None else torch.empty(0),
+            C,
+        )
+        return hs_t, s
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, g_hs: torch.Tensor, g_s: torch.Tensor) -> tuple:
+        zs, phis, pres, ss, hs, h0, p, A, C = ctx.saved_tensors
+        basis = ctx.basis
+        T, B, G, H = pres.shape
+        S, D = ss.shape[-2], zs.shape[-1]
+        J = _jacobians(ctx.update, pres, ss[:-1], p)  # (T, B, 1 + S, n_in, H)
+        if basis.identity:
+            dphi_dz, sel = [None] * T, None
+        else:
+            dphi_dz = basis.flat_derivative(zs.reshape(T * B, D)).reshape(T, B, -1).unbind(0)
+            owners = basis.owners(D).to(zs.device)
+            sel = torch.nn.functional.one_hot(owners, D).to(zs.dtype)  # (D*F, D)
+        dh = torch.zeros_like(h0)
+        ds = g_s  # (B, S, H)
+        dpres, dps, dzs = [], [], []
+        for t in range(T - 1, -1, -1):
+            d_out = torch.cat([(g_hs[t] + dh).unsqueeze(1), ds], dim=1)  # (B, 1 + S, H)
+            d_in = (J[t] * d_out.unsqueeze(2)).sum(1)  # (B, n_in, H)
+            dpre = d_in[:, :G].reshape(B, G * H)
+            ds = d_in[:, G : G + S]
+            dps.append(d_in[:, G + S :])
+            dphi = dpre @ C  # (B, D*F)
+            dz = dphi if sel is None else (dphi * dphi_dz[t]) @ sel  # (B, D)
+            dh = dz if not ctx.has_a else dz @ A
+            dpres.append(dpre)
+            dzs.append(dz)
+        dP = torch.stack(dpres[::-1])  # (T, B, G*H)
+        dC = dP.reshape(T * B, G * H).t() @ phis.reshape(T * B, C.shape[1])
+        dp = torch.stack(dps).sum((0, 1))  # (P, H)
+        dQ = dA = None
+        if ctx.has_a:
+            dz_all = torch.stack(dzs[::-1])  # (T, B, D)
+            h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]])  # (T, B, H)
+            dA = dz_all.reshape(T * B, D).t() @ h_prev.reshape(T * B, H)
+            dQ = dz_all if ctx.has_q else None
+        return dP, dQ, dA, dC, dh, ds, dp, None, None
+
+
+def elementwise_sequence(
+    cell: nn.Module, x: torch.Tensor, state: tuple[torch.Tensor, ...]
+) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]] | None:
+    """Run a cell with ``gates`` (one map or a ``ModuleList``) and ``elementwise_update()``
+    over ``x (B, T, I)`` from ``state = (h, s_1 … s_S)``; ``None`` if it cannot."""
+    spec = cell.elementwise_update()
+    if spec is None:
+        return None
+    update, params = spec
+    maps = list(cell.gates) if isinstance(cell.gates, nn.ModuleList) else [cell.gates]
+    plan = lstm_plan(maps, cell.input_size)
+    if plan is None:
+        return None
+    B, T, I = x.shape
+    xt = x.transpose(0, 1).reshape(T * B, I)  # (T*B, I): time-major
+    GH, D = plan.C.shape[0], plan.C.shape[1] // plan.basis.width
+    P = plan.x_part(xt).reshape(T, B, GH)
+    Q = None if plan.q_part is None else plan.q_part(xt).reshape(T, B, D)
+    h0, rest = state[0], state[1:]
+    s0 = torch.stack(rest, dim=1)  # (B, S, H)
+    hs, s = ElementwiseSequence.apply(P, Q, plan.A, plan.C, h0, s0, params, plan.basis, update)
+    return hs.transpose(0, 1), (hs[-1], *s.unbind(1))  # (B, T, H)
