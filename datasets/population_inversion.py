@@ -94,6 +94,10 @@ class PopulationInversionConfig(DatasetConfig):
         return self
 
 
+_CHUNK_ELEMENTS = 2**20
+"""Phase-matrix elements evaluated at once (8 MB of float64)."""
+
+
 def population_inversion(config: PopulationInversionConfig) -> Series:
     """Evaluate W(t) on the grid of ``config``.
 
@@ -106,8 +110,11 @@ def population_inversion(config: PopulationInversionConfig) -> Series:
     t = np.linspace(config.t_start, config.t_stop, config.num)
     weights = poisson_weights(config.mean_photons)
     rabi = 2.0 * config.coupling * np.sqrt(np.arange(weights.size) + 1.0)
-    # (N, 1) * (1, n_max + 1) -> (N, n_max + 1) phases, weighted sum over n -> (N,)
-    values = np.cos(t[:, None] * rabi[None, :]) @ weights
+    values = np.empty(config.num)
+    rows = max(1, _CHUNK_ELEMENTS // weights.size)  # time rows per chunk: bounded memory
+    for lo in range(0, config.num, rows):
+        # (n, 1) * (1, n_max + 1) -> (n, n_max + 1) phases, weighted sum over n -> (n,)
+        values[lo : lo + rows] = np.cos(t[lo : lo + rows, None] * rabi[None, :]) @ weights
     return Series(
         name="population_inversion", values=values, time=t, channels=("W",), time_unit="t",
         config=config,
