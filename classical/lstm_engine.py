@@ -53,8 +53,8 @@ class LSTMSequence(torch.autograd.Function):
     """The LSTM recurrence over ``T`` steps as one autograd node (see the module doc).
 
     ``apply(P, Q, A, C, h0, c0, basis)`` with ``P (T, B, 4H)``, ``Q (T, B, D)`` or ``None``,
-    ``A (D, H)`` or ``None``, ``C (4H, D·F)``, ``h0, c0 (B, H)`` -> ``hs (T, B, H)``,
-    ``c_T (B, H)``.
+    ``A (D, H)`` or ``None``, ``C (4H, D·F)`` (columns in ``basis``' flat layout),
+    ``h0, c0 (B, H)`` -> ``hs (T, B, H)``, ``c_T (B, H)``.
     """
 
     @staticmethod
@@ -68,21 +68,21 @@ class LSTMSequence(torch.autograd.Function):
         c0: torch.Tensor,
         basis: Basis,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        T, _, G = P.shape
-        H = G // 4
         Ct = C.t()  # (D*F, 4H)
         At = None if A is None else A.t()  # (H, D)
+        q_steps = None if Q is None else Q.unbind(0)
         h, c = h0, c0
         zs, phis, sigs, gs, cs, tcs, hs = [], [], [], [], [c0], [], []
-        for t in range(T):
-            z = h if At is None else torch.addmm(Q[t], h, At)  # (B, D)
-            phi = z if basis.identity else basis(z).flatten(1)  # (B, D*F)
-            pre = torch.addmm(P[t], phi, Ct)  # (B, 4H)
+        for t, p_t in enumerate(P.unbind(0)):
+            z = h if At is None else torch.addmm(q_steps[t], h, At)  # (B, D)
+            phi = z if basis.identity else basis.flat(z)  # (B, D*F)
+            pre = torch.addmm(p_t, phi, Ct)  # (B, 4H)
             s = torch.sigmoid(pre)
-            g = torch.tanh(pre[:, 2 * H : 3 * H])
-            c = torch.addcmul(s[:, H : 2 * H] * c, s[:, :H], g)
+            s_i, s_f, _, s_o = s.chunk(4, dim=1)  # each (B, H)
+            g = torch.tanh(pre.chunk(4, dim=1)[2])
+            c = torch.addcmul(s_f * c, s_i, g)
             tc = torch.tanh(c)
-            h = s[:, 3 * H :] * tc
+            h = s_o * tc
             zs.append(z)
             phis.append(phi)
             sigs.append(s)
@@ -93,6 +93,7 @@ class LSTMSequence(torch.autograd.Function):
         hs_t = torch.stack(hs)  # (T, B, H)
         ctx.basis = basis
         ctx.has_q = Q is not None
+        ctx.has_a = A is not None
         ctx.save_for_backward(
             torch.stack(zs),  # (T, B, D)
             torch.stack(phis),  # (T, B, D*F)
@@ -105,45 +106,40 @@ class LSTMSequence(torch.autograd.Function):
             A if A is not None else torch.empty(0),
             C,
         )
-        ctx.has_a = A is not None
         return hs_t, c
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx: Any, g_hs: torch.Tensor, g_c: torch.Tensor | None) -> tuple:
+    def backward(ctx: Any, g_hs: torch.Tensor, g_c: torch.Tensor) -> tuple:
         zs, phis, sigs, gs, cs, tcs, hs, h0, A, C = ctx.saved_tensors
         basis: Basis = ctx.basis
         T, B, G = sigs.shape
-        H = G // 4
-        i, f, o = sigs[..., :H], sigs[..., H : 2 * H], sigs[..., 3 * H :]
+        H, D = G // 4, zs.shape[-1]
+        i, f, _, o = sigs.chunk(4, dim=-1)  # each (T, B, H)
         dsig = sigs * (1 - sigs)  # (T, B, 4H)
+        d_i, d_f, _, d_o = dsig.chunk(4, dim=-1)
         # per step: dpre = [dc, dc, dc, dh] ⊙ K_t
-        K = torch.cat(
-            [
-                gs * dsig[..., :H],
-                cs[:-1] * dsig[..., H : 2 * H],
-                i * (1 - gs * gs),
-                tcs * dsig[..., 3 * H :],
-            ],
-            dim=-1,
-        )  # (T, B, 4H)
+        K = torch.cat([gs * d_i, cs[:-1] * d_f, i * (1 - gs * gs), tcs * d_o], dim=-1)
         o_dtc = o * (1 - tcs * tcs)  # (T, B, H)
-        dphi_dz = None if basis.identity else basis.derivative(zs)  # (T, B, D, F)
-        D = zs.shape[-1]
-        g_hs = torch.zeros_like(hs) if g_hs is None else g_hs
+        if basis.identity:
+            dphi_dz, S = None, None
+        else:
+            dphi_dz = basis.flat_derivative(zs.reshape(T * B, D)).reshape(T, B, -1)  # (T,B,DF)
+            owners = basis.owners(D).to(zs.device)
+            S = torch.nn.functional.one_hot(owners, D).to(zs.dtype)  # (D*F, D): Σ over f
         dh = torch.zeros_like(h0)
-        dc = torch.zeros_like(h0) if g_c is None else g_c
+        dc = g_c
         dpres, dzs = [], []
-        for t in range(T - 1, -1, -1):
-            dh = g_hs[t] + dh
-            dc = torch.addcmul(dc, dh, o_dtc[t])
-            dpre = torch.cat([dc, dc, dc, dh], dim=-1) * K[t]  # (B, 4H)
-            dc = dc * f[t]
+        steps = zip(g_hs.unbind(0), o_dtc.unbind(0), K.unbind(0), f.unbind(0), strict=True)
+        derivs = [None] * T if dphi_dz is None else dphi_dz.unbind(0)
+        for (g_t, od_t, k_t, f_t), dd_t in zip(reversed(list(steps)), reversed(derivs),
+                                               strict=True):
+            dh = g_t + dh
+            dc = torch.addcmul(dc, dh, od_t)
+            dpre = torch.cat([dc, dc, dc, dh], dim=1) * k_t  # (B, 4H)
+            dc = dc * f_t
             dphi = dpre @ C  # (B, D*F)
-            if dphi_dz is None:
-                dz = dphi  # (B, D)
-            else:
-                dz = (dphi.view(B, D, basis.width) * dphi_dz[t]).sum(-1)  # (B, D)
+            dz = dphi if dd_t is None else (dphi * dd_t) @ S  # (B, D)
             dh = dz if not ctx.has_a else dz @ A  # (B, H)
             dpres.append(dpre)
             dzs.append(dz)
@@ -172,9 +168,9 @@ class _Plan:
 
 def _edge_plan(form: EdgeForm, i_size: int) -> _Plan:
     x_side = form.columns(0, i_size)
-    w_h = form.weight[:, i_size:]  # (4H, H, F)
-    C = w_h.reshape(w_h.shape[0], -1)  # (4H, H*F)
-    return _Plan(x_side.apply, None, None, C, form.basis.columns(i_size, form.weight.shape[1]))
+    h_side = form.columns(i_size, form.weight.shape[1])
+    C = h_side.basis.flat_weight(h_side.weight)  # (4H, H*F)
+    return _Plan(x_side.apply, None, None, C, h_side.basis)
 
 
 def _bottleneck_plan(forms: list[BottleneckForm], i_size: int) -> _Plan | None:
@@ -184,8 +180,9 @@ def _bottleneck_plan(forms: list[BottleneckForm], i_size: int) -> _Plan | None:
         return None
     enc_w = torch.cat([f.encoder.weight for f in forms])  # (D, I + H), D = Σ latent widths
     enc_b = torch.cat([f.encoder.bias for f in forms])  # (D,)
-    blocks = [f.weight.reshape(f.weight.shape[0], -1) for f in latent]  # (O_g, d_g*F)
-    C = torch.block_diag(*blocks)  # (4H, D*F): gate g reads only its own latent
+    blocks = [f.weight.flatten(1) for f in latent]  # (O_g, d_g*F), (d, f) row-major
+    full = torch.block_diag(*blocks)  # (4H, D*F): gate g reads only its own latent
+    C = basis.flat_weight(full.reshape(full.shape[0], -1, basis.width))  # (4H, D*F)
     bias = torch.cat([f.bias for f in latent])  # (4H,)
     w_x = enc_w[:, :i_size]
 

@@ -66,6 +66,24 @@ class Basis:
         """The basis of inputs ``start:stop`` (itself unless it holds per-input data)."""
         return self
 
+    # The engine works on flat features ``(N, D·F)`` in a layout the basis chooses (the
+    # default is ``(d, f)`` row-major); the three methods below must agree on it.
+    def flat(self, z: torch.Tensor) -> torch.Tensor:
+        """``Φ(z)`` flattened: ``z (N, D) -> (N, D·F)`` in this basis' layout."""
+        return self(z).flatten(-2)
+
+    def flat_derivative(self, z: torch.Tensor) -> torch.Tensor:
+        """``dΦ/dz`` flattened: ``z (N, D) -> (N, D·F)`` in this basis' layout."""
+        return self.derivative(z).flatten(-2)
+
+    def flat_weight(self, weight: torch.Tensor) -> torch.Tensor:
+        """A weight ``(O, D, F)`` as ``(O, D·F)`` in this basis' layout."""
+        return weight.flatten(1)
+
+    def owners(self, d: int) -> torch.Tensor:
+        """The input index ``0..D-1`` of every flat feature, shape ``(D·F,)``."""
+        return torch.arange(d).repeat_interleave(self.width)
+
 
 class IdentityBasis(Basis):
     """``Φ(z) = z`` (a ``Linear`` map).
@@ -109,10 +127,12 @@ class EdgeForm:
     bias: torch.Tensor | None
 
     def apply(self, z: torch.Tensor) -> torch.Tensor:
-        """``z (N, D) -> (N, O)`` in autograd (the reference for the engine's loops)."""
-        phi = self.basis(z).flatten(-2)  # (N, D*F)
-        y = phi @ self.weight.flatten(1).T  # (N, O)
-        return y if self.bias is None else y + self.bias
+        """``z (N, D) -> (N, O)`` in autograd (the x-side of the engine's maps)."""
+        phi = self.basis.flat(z)  # (N, D*F)
+        weight = self.basis.flat_weight(self.weight)  # (O, D*F)
+        if self.bias is None:
+            return phi @ weight.T  # (N, O)
+        return torch.addmm(self.bias, phi, weight.T)  # (N, O)
 
     def columns(self, start: int, stop: int) -> EdgeForm:
         """The part of the map that reads inputs ``start:stop`` (the bias stays with it)."""

@@ -92,6 +92,7 @@ class FourierBasis(Basis):
         self.quarter = phase + math.pi / 2
         self.silu = silu
         self.width = k.numel() + int(silu)
+        self._tables: dict[int, tuple[torch.Tensor, ...]] = {}
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         harm = torch.cos(torch.addcmul(self.phase, z.unsqueeze(-1), self.k))  # (N, D, 2r)
@@ -105,6 +106,35 @@ class FourierBasis(Basis):
             return harm  # (..., D, 2r)
         return torch.cat([harm, silu_derivative(z).unsqueeze(-1)], dim=-1)  # (..., D, 2r+1)
 
+    # flat layout: the D·2r harmonics in (d, k) order, then the D SiLU features
+    def _table(self, d: int) -> tuple[torch.Tensor, ...]:
+        """``(K (D, D·2r), phase (D·2r,), quarter (D·2r,), k (D·2r,))``: ``z @ K + phase``
+        is every ``k·z_d + p`` in one matmul."""
+        if d not in self._tables:
+            eye = torch.eye(d, dtype=self.k.dtype, device=self.k.device)
+            K = (eye.unsqueeze(-1) * self.k).reshape(d, -1)  # (D, D*2r), block diagonal
+            rep = (self.phase.repeat(d), self.quarter.repeat(d), self.k.repeat(d))
+            self._tables[d] = (K, *rep)
+        return self._tables[d]
+
+    def flat(self, z: torch.Tensor) -> torch.Tensor:
+        K, phase, _, _ = self._table(z.shape[-1])
+        harm = torch.cos(torch.addmm(phase, z, K))  # (N, D*2r)
+        return torch.cat([harm, F.silu(z)], dim=-1) if self.silu else harm
+
+    def flat_derivative(self, z: torch.Tensor) -> torch.Tensor:
+        K, _, quarter, k = self._table(z.shape[-1])
+        harm = torch.cos(torch.addmm(quarter, z, K)) * k  # (N, D*2r)
+        return torch.cat([harm, silu_derivative(z)], dim=-1) if self.silu else harm
+
+    def flat_weight(self, weight: torch.Tensor) -> torch.Tensor:
+        r2 = self.k.numel()
+        harm = weight[..., :r2].flatten(1)  # (O, D*2r)
+        return torch.cat([harm, weight[..., r2]], dim=1) if self.silu else harm
+
+    def owners(self, d: int) -> torch.Tensor:
+        harm = torch.arange(d).repeat_interleave(self.k.numel())
+        return torch.cat([harm, torch.arange(d)]) if self.silu else harm
 
 class QKANLayer(ExecutorSwitch, nn.Module):
     """A Kolmogorov-Arnold layer with DARUAN edge activations.
