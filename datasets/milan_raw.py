@@ -290,6 +290,9 @@ def read_milan_raw(
     if malformed not in ("raise", "skip"):
         raise ValueError(f"unknown malformed policy {malformed!r}; allowed: 'raise', 'skip'")
     single = isinstance(squares, int) and not isinstance(squares, bool)
+    if not single and (isinstance(squares, (bool, str, bytes)) or
+                       not isinstance(squares, Sequence)):
+        raise TypeError(f"squares must be an int or a non-empty sequence of ints, got {squares!r}")
     square_list = [squares] if single else list(squares)  # type: ignore[arg-type]
     if not square_list or not all(
         isinstance(q, int) and not isinstance(q, bool) for q in square_list

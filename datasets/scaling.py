@@ -108,9 +108,9 @@ class Scaler:
         arr = _real_array("data", data)
         if arr.ndim not in (1, 2):
             raise ValueError(f"data must be 1-D (N,) or 2-D (N, C), got shape {arr.shape}")
-        arr = arr.reshape(arr.shape[0], -1)  # (N,) or (N, C) -> (N, C)
         if arr.shape[0] == 0:
             raise ValueError("cannot fit a scaler on an empty array")
+        arr = arr.reshape(arr.shape[0], -1)  # (N,) or (N, C) -> (N, C)
         if arr.shape[1] == 0:
             raise ValueError(f"cannot fit a scaler on data without channels (shape {arr.shape})")
         if not np.isfinite(arr).all():
