@@ -212,11 +212,15 @@ def _check_axes(axes: Any, base: Mapping[str, Any], extra: Mapping[str, Mapping[
                             f"{values!r} ({type(values).__name__})")
         if not values:
             raise ValueError(f"{owner}: [axes] {key!r} is empty: give at least one value")
-        seen: list[Any] = []
+        if len(values) > MAX_RUNS:
+            raise ValueError(f"{owner}: [axes] {key!r} has {len(values)} values; at most "
+                             f"{MAX_RUNS} runs in a sweep")
+        seen: set[str] = set()
         for v in values:
-            if any(v == s and type(v) is type(s) for s in seen):
+            mark = f"{type(v).__name__}:{v!r}"  # 1 and 1.0 and True are different values
+            if mark in seen:
                 raise ValueError(f"{owner}: [axes] {key!r} repeats the value {v!r}")
-            seen.append(v)
+            seen.add(mark)
         out[key] = tuple(values)
     if "model.budget" in out and "model.hidden_size" in out:
         raise ValueError(f"{owner}: [axes] give budget or model.hidden_size, not both")
