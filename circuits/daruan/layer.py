@@ -58,6 +58,14 @@ from .fourier import fourier_coefficients, harmonics
 
 __all__ = ["BaseActivation", "FourierBasis", "QKANLayer", "ThetaInit"]
 
+_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", None)
+
+
+def _transforms_active() -> bool:
+    """Whether a torch.func transform (vmap) is running."""
+    return _functorch_active is not None and bool(_functorch_active())
+
+
 BaseActivation = Literal["silu", "none"]
 ThetaInit = Literal["xavier", "normal", "zeros"]
 
@@ -359,6 +367,8 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         """What the parameters' values depend on, compared by :meth:`_same_state`: the
         tensors themselves (identity), their in-place version counters and storage; None for
         inference tensors, which have no version counter (then nothing is reused)."""
+        if _transforms_active():  # vmapped parameters (--vectorize) have no storage
+            return None
         params = tuple(getattr(self, n) for n in self._PARAMETERS)
         keys = []
         for p in params:
@@ -379,8 +389,10 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         )
 
     def _check_parameters(self, state: Any) -> None:
-        """Refuse NaN/inf in a parameter (named); once per parameter state."""
-        if self._same_state(state, self._checked):
+        """Refuse NaN/inf in a parameter (named); once per parameter state. Not under
+        torch.func transforms (the check branches on values, which vmap cannot; a vectorised
+        trainer checks its losses)."""
+        if self._same_state(state, self._checked) or _transforms_active():
             return
         with torch.no_grad():
             for name in self._PARAMETERS:
@@ -471,7 +483,10 @@ class QKANLayer(ExecutorSwitch, nn.Module):
     def _compute_fourier_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`_fourier_weights`, computed."""
         # coefficients per edge: (O, I, 2r+1) = (a0, a1..ar, b1..br)
-        coeffs = fourier_coefficients(self.theta, self.ansatz)
+        return self._weights_from(fourier_coefficients(self.theta, self.ansatz))
+
+    def _weights_from(self, coeffs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The Fourier weights from this layer's edge coefficients ``(O, I, 2r+1)``."""
         const = coeffs[..., 0]  # (O, I)
         harm = coeffs[..., 1:]  # (O, I, 2r)
         if self.postact_bias is not None:
@@ -550,11 +565,41 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         >>> torch.allclose(layer.edge_form().apply(x), layer(x), atol=1e-6)
         True
         """
+        if not self.edge_form_applies():
+            return None
+        return self._edge_form_from(*self._fourier_weights())  # (O, I*2r), (O,)
+
+    @staticmethod
+    def edge_forms(layers: list[QKANLayer]) -> list[Any]:
+        """:meth:`edge_form` of several layers at once: layers of one shape share one
+        coefficient map (their θ stacked), e.g. the four latent maps of an HQKAN-LSTM."""
+        forms = [m.edge_form() for m in layers[:1]]
+        first = layers[0]
+        same = all(
+            type(m) is QKANLayer
+            and (m.in_features, m.out_features, m.reps, m.ansatz) ==
+            (first.in_features, first.out_features, first.reps, first.ansatz)
+            and m.theta.dtype == first.theta.dtype and m.theta.device == first.theta.device
+            for m in layers
+        )
+        if len(layers) == 1 or not same or _autograd_mode() != "grad" or forms[0] is None:
+            return forms + [m.edge_form() for m in layers[1:]]
+        if any(m.edge_form_applies() is False for m in layers):
+            return [m.edge_form() for m in layers]
+        coeffs = fourier_coefficients(torch.stack([m.theta for m in layers]), first.ansatz)
+        out = []
+        for m, c in zip(layers, coeffs.unbind(0), strict=True):  # c (O, I, 2r+1)
+            weight, bias = m._weights_from(c)
+            out.append(m._edge_form_from(weight, bias))
+        return out
+
+    def edge_form_applies(self) -> bool:
+        """Whether :meth:`edge_form` gives a form (the Fourier form runs this layer)."""
         if self.executor not in ("auto", "fourier"):
-            return None
-        if get_executor("fourier").unsupported(self._job()) is not None:
-            return None
-        weight, bias = self._fourier_weights()  # (O, I*2r), (O,)
+            return False
+        return get_executor("fourier").unsupported(self._job()) is None
+
+    def _edge_form_from(self, weight: torch.Tensor, bias: torch.Tensor) -> Any:
         weight = weight.reshape(self.out_features, self.in_features, -1)  # (O, I, 2r)
         k, phase = harmonics(self.reps, dtype=weight.dtype, device=weight.device)
         silu = self.base_weight is not None
