@@ -110,7 +110,7 @@ def damped_shm(config: DampedSHMConfig) -> Series:
         ValueError: if the integrator needs more than
             :data:`~qmem.datasets.bounds.MAX_RHS_EVALUATIONS` right-hand-side evaluations
             (tolerances too tight for the span, or coefficients too stiff).
-        RuntimeError: if the integrator fails.
+            Also when no step size meets ``rtol``/``atol`` (``atol=1e-300``).
     """
     from scipy.integrate import solve_ivp
 
@@ -143,8 +143,11 @@ def damped_shm(config: DampedSHMConfig) -> Series:
             f"right-hand-side evaluations before t_stop={config.t_stop!r} (rtol={config.rtol!r}, "
             f"atol={config.atol!r}); loosen rtol/atol or shorten the span"
         ) from None
-    if not sol.success:
-        raise RuntimeError(f"damped_shm: solve_ivp failed: {sol.message}")
+    if not sol.success:  # e.g. atol=1e-300: no step meets the tolerance
+        raise ValueError(
+            f"damped_shm: the integrator cannot meet rtol={config.rtol!r}, "
+            f"atol={config.atol!r}: {sol.message} Loosen rtol/atol."
+        )
     row = 1 if config.variable == "velocity" else 0
     return Series(
         name="damped_shm",

@@ -47,6 +47,8 @@ GENERATORS = [
     ({"name": "damped_shm", "t_start": 1e17, "t_stop": 1e17 + 32}, ValueError,
      ["grid of 240 points", "float64"]),
     ({"name": "damped_shm", "t_stop": float("inf")}, ValueError, ["t_stop", "finite"]),
+    ({"name": "damped_shm", "rtol": 2.3e-14, "atol": 1e-300}, ValueError,
+     ["cannot meet", "atol=1e-300"]),
     ({"name": "damped_shm", "num": 2.0}, TypeError, ["num", "integer"]),
     ({"name": "damped_shm", "num": True}, TypeError, ["num", "bool"]),
     ({"name": "bessel", "x_start": -1e308, "x_stop": 1e308}, ValueError, ["span", "finite"]),
