@@ -44,7 +44,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from qmem.edge_form import Basis, BottleneckForm, EdgeForm, bottleneck_form_of, edge_form_of
+from qmem.edge_form import Basis, BottleneckForm, EdgeForm, bottleneck_forms_of, edge_forms_of
 
 __all__ = ["LSTMSequence", "lstm_plan", "lstm_sequence"]
 
@@ -202,7 +202,7 @@ def lstm_plan(maps: list[nn.Module], input_size: int) -> _Plan | None:
         maps: ``[M]`` (fused, ``I + H -> 4H``) or ``[M_i, M_f, M_g, M_o]`` (``I + H -> H``).
         input_size: ``I``.
     """
-    edges = [edge_form_of(m) for m in maps]
+    edges = edge_forms_of(maps)
     if all(e is not None for e in edges):
         if len(edges) == 1:
             return _edge_plan(edges[0], input_size)
@@ -215,7 +215,7 @@ def lstm_plan(maps: list[nn.Module], input_size: int) -> _Plan | None:
             )
             return _edge_plan(merged, input_size)
         return None
-    necks = [bottleneck_form_of(m) for m in maps]
+    necks = bottleneck_forms_of(maps)
     if all(n is not None for n in necks):
         return _bottleneck_plan(necks, input_size)
     return None

@@ -41,7 +41,9 @@ __all__ = [
     "EdgeForm",
     "IdentityBasis",
     "bottleneck_form_of",
+    "bottleneck_forms_of",
     "edge_form_of",
+    "edge_forms_of",
     "silu_derivative",
 ]
 
@@ -139,6 +141,16 @@ class EdgeForm:
         return EdgeForm(self.basis.columns(start, stop), self.weight[:, start:stop], self.bias)
 
 
+def edge_forms_of(modules: list[nn.Module]) -> list[EdgeForm | None]:
+    """:func:`edge_form_of` of several maps; maps of one class that offers
+    ``edge_forms(maps)`` (e.g. QKAN layers: one coefficient map for all) answer together."""
+    if modules and all(type(m) is type(modules[0]) for m in modules):
+        together = getattr(type(modules[0]), "edge_forms", None)
+        if callable(together):
+            return together(list(modules))
+    return [edge_form_of(m) for m in modules]
+
+
 def edge_form_of(module: nn.Module) -> EdgeForm | None:
     """The edge form of a gate map, or ``None`` when it has none.
 
@@ -173,10 +185,18 @@ class BottleneckForm:
         return EdgeForm(self.latent.basis, w, bias)
 
 
+def bottleneck_forms_of(modules: list[nn.Module]) -> list[BottleneckForm | None]:
+    """The bottleneck forms of JHCG-like maps (``encoder``, ``latent``, ``decoder``), their
+    latent maps' edge forms found together (:func:`edge_forms_of`)."""
+    parts = [tuple(getattr(m, n, None) for n in ("encoder", "latent", "decoder")) for m in modules]
+    ok = [type(e) is nn.Linear and type(d) is nn.Linear and lat is not None for e, lat, d in parts]
+    if not all(ok):
+        return [None] * len(modules)
+    forms = edge_forms_of([lat for _, lat, _ in parts])
+    pairs = zip(parts, forms, strict=True)
+    return [None if f is None else BottleneckForm(e, f, d) for (e, _, d), f in pairs]
+
+
 def bottleneck_form_of(module: nn.Module) -> BottleneckForm | None:
     """The bottleneck form of a JHCG-like map (``encoder``, ``latent``, ``decoder``)."""
-    enc, lat, dec = (getattr(module, n, None) for n in ("encoder", "latent", "decoder"))
-    if type(enc) is not nn.Linear or type(dec) is not nn.Linear or lat is None:
-        return None
-    form = edge_form_of(lat)
-    return None if form is None else BottleneckForm(enc, form, dec)
+    return bottleneck_forms_of([module])[0]
