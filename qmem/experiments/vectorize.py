@@ -198,7 +198,10 @@ def _checkpoint_of(cfg: ExperimentConfig, folder: Path) -> dict[str, Any] | None
 
 
 def train_vectorized(
-    configs: Sequence[ExperimentConfig], folders: Sequence[str | Path]
+    configs: Sequence[ExperimentConfig],
+    folders: Sequence[str | Path],
+    *,
+    sync_every_batch: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Train runs that differ only in their seeds together; each into its own run folder.
 
@@ -208,6 +211,10 @@ def train_vectorized(
     Args:
         configs: experiment configs, equal but for ``[train] seed`` / ``[model] seed``.
         folders: one run folder per config.
+        sync_every_batch: read the batch losses (the non-finite check) after every batch,
+            or once per epoch (no CPU round trip per batch; a run that diverges fails with
+            the same message and files); None: every batch on CPU, once per epoch on an
+            accelerator.
 
     Returns:
         One outcome per config, in order: ``{"run_id", "state": "done" | "failed",
@@ -254,7 +261,8 @@ def train_vectorized(
         if len(members) == 1:
             outcomes[members[0]] = _separate(cfgs[members[0]], paths[members[0]])
             continue
-        got = _Group([cfgs[i] for i in members], [paths[i] for i in members]).run()
+        got = _Group([cfgs[i] for i in members], [paths[i] for i in members],
+                     sync_every_batch).run()
         for i, out in zip(members, got, strict=True):
             outcomes[i] = out
     return [o for o in outcomes if o is not None]
@@ -273,9 +281,11 @@ def _separate(cfg: ExperimentConfig, folder: Path, note: str | None = None) -> d
 class _Group:
     """One vectorised training of seeds that start at the same epoch."""
 
-    def __init__(self, cfgs: list[ExperimentConfig], folders: list[Path]) -> None:
+    def __init__(self, cfgs: list[ExperimentConfig], folders: list[Path],
+                 sync_every_batch: bool | None = None) -> None:
         self.cfgs, self.folders = cfgs, folders
         self.train: TrainSection = cfgs[0].train
+        self.sync = sync_every_batch
 
     def run(self) -> list[dict[str, Any]]:
         train = self.train
@@ -393,6 +403,7 @@ class _Group:
     def _probe(self) -> str | None:
         """None if vmap runs the model (a forward and backward on two windows), else the
         reason (a real error of the model then shows in its separate run)."""
+        self.base.eval()  # a look, not a training step
         try:
             pred = self._forward(self.split.train.X[:2], shared=True)  # (S, 2, O)
             pred.sum().backward()
@@ -451,7 +462,7 @@ class _Group:
         train, cfgs = self.train, self.cfgs
         X, Y = self.split.train.X, self.split.train.Y
         n, n_seeds = int(X.shape[0]), len(cfgs)
-        defer = self.device.type != "cpu"  # accelerators: one loss read per epoch
+        defer = (self.device.type != "cpu") if self.sync is None else not self.sync
         epoch = self.start
         while epoch < train.epochs:
             active = [s for s in range(n_seeds) if s not in self.failed and

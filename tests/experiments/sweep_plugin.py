@@ -1,14 +1,19 @@
 """A test model for the sweep tests, registered in worker processes through QMEM_PLUGINS.
 
-``crash_once_lstm`` is an ``lstm`` whose process exits (``os._exit``) at its ``after``-th
-training forward pass while the file ``marker`` does not exist (it creates the file first):
-a worker killed mid-run, exactly once per marker.
+``crash_once_lstm`` is an ``lstm`` whose head counts its training calls: at the ``after``-th,
+while the file ``marker`` does not exist, it creates the file and then either ends its process
+(``action = "exit"``: ``os._exit``, a worker killed mid-run) or raises ``KeyboardInterrupt``
+(``action = "interrupt"``: Ctrl-C in the middle of an epoch). Once per marker. From the
+``after``-th call on, the model whose seed is ``nan_seed`` forecasts NaN (a buffer, so under
+vmap only that seed's does). The head is called once per forward pass, on the stepped path,
+the sequence engine and under vmap alike.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import torch
 from pydantic import Field
@@ -22,28 +27,33 @@ CRASH_EXIT_CODE = 17
 
 
 class CrashOnceConfig(ModelConfig):
-    """``crash_once_lstm``: exit at the ``after``-th training forward while ``marker`` is absent."""
+    """``crash_once_lstm``: stop at the ``after``-th training forward while ``marker`` is absent."""
 
     marker: str = ""
     after: int = Field(10, ge=1)
+    action: Literal["exit", "interrupt"] = "exit"
+    nan_seed: int = -1
 
 
-class _CrashOnce(nn.Module):
-    recurrent = True
-
-    def __init__(self, inner: nn.Module, marker: str, after: int) -> None:
+class _TriggerHead(nn.Module):
+    def __init__(self, head: nn.Module, cfg: CrashOnceConfig) -> None:
         super().__init__()
-        self.inner = inner
-        self.marker, self.after, self.calls = marker, after, 0
-        self.output_size = inner.output_size
+        self.head = head
+        self.marker, self.after, self.action, self.calls = cfg.marker, cfg.after, cfg.action, 0
+        self.register_buffer("poison", torch.tensor(float(cfg.seed == cfg.nan_seed)))
 
-    def forward(self, x: torch.Tensor, state: object = None) -> tuple[torch.Tensor, object]:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training:
             self.calls += 1
             if self.calls == self.after and self.marker and not os.path.exists(self.marker):
-                Path(self.marker).write_text("crashed once\n")
-                os._exit(CRASH_EXIT_CODE)
-        return self.inner(x, state)
+                Path(self.marker).write_text("stopped once\n")
+                if self.action == "exit":
+                    os._exit(CRASH_EXIT_CODE)
+                raise KeyboardInterrupt
+        y = self.head(x)
+        if self.training and self.calls >= self.after:
+            y = y + torch.where(self.poison > 0, float("nan"), 0.0)  # NaN for nan_seed only
+        return y
 
 
 if "crash_once_lstm" not in names():
@@ -51,7 +61,8 @@ if "crash_once_lstm" not in names():
     @register("crash_once_lstm", config=CrashOnceConfig,
               formula=lambda cfg, i, h, o: 4 * h * (i + h + 1) + (h + 1) * o)
     def build_crash_once(cfg: CrashOnceConfig, i: int, h: int, o: int) -> nn.Module:
-        """``crash_once_lstm``: an ``lstm`` that kills its process once. Parameters:
+        """``crash_once_lstm``: an ``lstm`` that stops its process once. Parameters:
         ``4H(I + H + 1) + (H + 1)O``."""
-        inner = build("lstm", input_size=i, hidden_size=h, output_size=o, seed=cfg.seed)
-        return _CrashOnce(inner, cfg.marker, cfg.after)
+        model = build("lstm", input_size=i, hidden_size=h, output_size=o, seed=cfg.seed)
+        model.head = _TriggerHead(model.head, cfg)
+        return model
