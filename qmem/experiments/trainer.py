@@ -173,11 +173,18 @@ def _forecast(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 
 def _check_dtypes(model: nn.Module, x: torch.Tensor) -> None:
+    """The rule of ``docs/errors.md``: another dtype is a TypeError, another device a
+    ValueError, each naming both."""
     p = next(model.parameters(), None)
-    if p is not None and (p.dtype != x.dtype or p.device != x.device):
+    if p is not None and p.dtype != x.dtype:
         raise TypeError(
-            f"data is {x.dtype} on {x.device} but the model is {p.dtype} on {p.device}; "
-            "build both from the same [train] dtype and device"
+            f"data is {x.dtype} but the model is {p.dtype}; build both from the same "
+            "[train] dtype"
+        )
+    if p is not None and p.device != x.device:
+        raise ValueError(
+            f"data is on {x.device} but the model on {p.device}; build both from the same "
+            "[train] device"
         )
 
 
