@@ -52,6 +52,11 @@ class GRUCell(RecurrentCell):
         )
         return out, (h,)
 
+    def forward_step(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step in torch's fused GRU kernel."""
+        out, st = self.forward_sequence(x_t.unsqueeze(1), state)
+        return out[:, 0], st
+
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``(h,)`` -> ``(h_t, (h_t,))``."""
         (h,) = state

@@ -153,6 +153,15 @@ class LSTMCell(RecurrentCell):
             hs.append(h)
         return torch.stack(hs, dim=1), (h, c)  # (B, T, H)
 
+    def forward_step(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step by the kernel (``Linear`` maps) or the stacked maps (VQCs), else by
+        ``forward`` (edge-wise maps: the engine's plan costs more than one step)."""
+        maps = list(self.gates) if isinstance(self.gates, nn.ModuleList) else [self.gates]
+        if self.linear_weights() is not None or stacked_maps(maps) is not None:
+            out, st = self.forward_sequence(x_t.unsqueeze(1), state)
+            return out[:, 0], st
+        return self(x_t, state)
+
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``state (h, c)`` -> ``(h_t, (h_t, c_t))``."""
         h, c = state
@@ -216,6 +225,13 @@ class SixMapLSTMCell(RecurrentCell):
             h, y = both[:, :H], both[:, H:]
             ys.append(y)
         return torch.stack(ys, dim=1), (h, c)  # (B, T, n)
+
+    def forward_step(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step by the stacked maps where they stack (see :meth:`forward_sequence`)."""
+        out = self.forward_sequence(x_t.unsqueeze(1), state)
+        if out is None:
+            return self(x_t, state)
+        return out[0][:, 0], out[1]
 
     def forward(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
         """One step: ``x_t (B, I)``, ``state (h, c)`` -> ``(y_t, (h_t, c_t))``."""

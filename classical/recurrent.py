@@ -57,6 +57,11 @@ class RecurrentCell(nn.Module):
         """
         return None
 
+    def forward_step(self, x_t: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """One step for :meth:`RecurrentModel.step`: ``forward`` unless the cell has a
+        cheaper form for a single step (a fused kernel, stacked circuits); same numbers."""
+        return self(x_t, state)
+
     def init_state(
         self, batch: int, *, device: torch.device | None = None, dtype: torch.dtype | None = None
     ) -> State:
@@ -158,5 +163,5 @@ class RecurrentModel(nn.Module):
             raise ValueError(f"x_t must have shape (batch, {self.input_size}), got {got}")
         check_sequence_input(x_t.unsqueeze(1), self.input_size)
         st = self._start(x_t, state)
-        out, st = self.cell(x_t, st)
+        out, st = self.cell.forward_step(x_t, st) if self.sequence_engine else self.cell(x_t, st)
         return self.head(out), st

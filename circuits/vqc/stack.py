@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -193,6 +194,7 @@ class VQCStack:
         bits = wire_bits(n)  # (n, 2^n)
         self._gather = torch.as_tensor((2 * np.arange(n)[:, None] + bits).T.reshape(-1))
         self._cache: dict[tuple[object, ...], object] = {}
+        self._quiet: tuple[tuple[object, ...], Tensor] | None = None
 
     @staticmethod
     def of(layers: Sequence[object]) -> VQCStack | None:
@@ -321,9 +323,20 @@ class VQCStack:
         return u.transpose(1, 2)  # (G, 2^n, 2^n): M[g] = U_gᵀ
 
     def bind(self, dtype: torch.dtype) -> Callable[[Tensor], Tensor]:
-        """The per-step map ``x (B, n) -> (B, Σ_g R_g)`` with the blocks built now (once)."""
-        unitaries = self.unitaries(dtype)
-        return lambda x: self(x, unitaries)
+        """The per-step map ``x (B, n) -> (B, Σ_g R_g)`` with the blocks built now (once).
+
+        Without gradients (``no_grad`` / ``inference_mode``) the blocks of an earlier call in
+        the same mode are reused while no weight has changed (same tensors and in-place
+        versions), so streaming ``step()`` inference does no block work."""
+        if torch.is_grad_enabled():
+            return partial(self, unitaries=self.unitaries(dtype))
+        mode = "inference" if torch.is_inference_mode_enabled() else "no_grad"
+        key = (mode, dtype, tuple(
+            (id(m.weights), m.weights.data_ptr(), m.weights._version) for m in self.layers
+        ))
+        if self._quiet is None or self._quiet[0] != key:
+            self._quiet = (key, self.unitaries(dtype))
+        return partial(self, unitaries=self._quiet[1])
 
     # ------------------------------------------------------------------ per step
     def product_state(self, x: Tensor) -> Tensor:

@@ -65,3 +65,19 @@ def test_float32_stack_matches_float64() -> None:
     y32 = VQCStack.of(layers).bind(torch.float32)(x.float())
     assert y32.dtype == torch.float32
     assert (y32.double() - y64).abs().max().item() < 1e-5
+
+
+def test_no_grad_blocks_are_reused_until_a_weight_changes() -> None:
+    layers = _layers("chen2024", 3, 2, count=2)
+    stack = VQCStack.of(layers)
+    x = torch.rand(2, 3, dtype=torch.float64)
+    with torch.no_grad():
+        a = stack.bind(torch.float64).keywords["unitaries"]
+        b = stack.bind(torch.float64).keywords["unitaries"]
+        assert a is b  # no block work on the second call
+        layers[0].weights.add_(0.1)  # an optimiser step
+        c = stack.bind(torch.float64)
+        assert c.keywords["unitaries"] is not a
+        assert (c(x) - torch.cat([m(x) for m in layers], -1)).abs().max().item() < 1e-12
+    with torch.enable_grad():  # with gradients: always fresh, in the graph
+        assert stack.bind(torch.float64).keywords["unitaries"].requires_grad
