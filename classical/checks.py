@@ -23,9 +23,15 @@ TypeError: input dtype torch.float64 does not match the model's parameter dtype 
 
 from __future__ import annotations
 
+import weakref
+
 import torch
 
 __all__ = ["check_matches_parameters", "check_sequence_input", "check_state_tensors"]
+
+_FINITE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Module -> the parameters' (identity, storage, version) when last found finite: a check
+per parameter state, not per call (``step()`` streams without re-reading the weights)."""
 
 
 def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
@@ -49,7 +55,8 @@ def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
 
 def check_matches_parameters(module: torch.nn.Module, x: torch.Tensor) -> None:
     """Refuse ``x`` of another dtype or device than ``module``'s parameters, and
-    non-finite parameters (one fused check and one synchronisation per call).
+    non-finite parameters (one fused check and one synchronisation per parameter state;
+    writes through ``.data`` bypass the version counters and are not seen).
 
     Raises:
         TypeError: dtype mismatch (both dtypes named).
@@ -70,6 +77,9 @@ def check_matches_parameters(module: torch.nn.Module, x: torch.Tensor) -> None:
             f"input is on device {x.device} but the model's parameters are on {ref.device} "
             f"(move one: model.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
         )
+    key = tuple((id(p), p.data_ptr(), p._version) for p in params)
+    if _FINITE.get(module) == key:  # checked, and no parameter changed since
+        return
     with torch.no_grad():
         finite = torch.stack([torch.isfinite(p).all() for p in params])
         if not bool(finite.all()):
@@ -78,6 +88,7 @@ def check_matches_parameters(module: torch.nn.Module, x: torch.Tensor) -> None:
                 f"parameter {names[0]!r} holds non-finite values (NaN or inf); "
                 "the model's weights are broken (e.g. a diverged training step)"
             )
+    _FINITE[module] = key
 
 
 def check_state_tensors(state: tuple[torch.Tensor, ...], x: torch.Tensor) -> None:
