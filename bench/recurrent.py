@@ -6,8 +6,9 @@ For every registered recurrent model (``qmem.models.names()`` with a ``step()``)
 - ``train``: one training step (forward + MSE + backward) at ``T = 64``;
 - ``infer``: a no-grad forward at ``T = 1000``;
 - ``stream``: one ``step()`` under ``no_grad`` (per step, batch 32);
-- ``mem``: bytes autograd keeps for backward in a training forward at ``T = 10000``
-  (``saved_tensors_hooks``), ratio to ``nn.LSTM``'s.
+- ``mem``: bytes autograd keeps for backward in a training forward (``saved_tensors_hooks``)
+  at ``T = 100, 1000, 10000``, as ratios to ``nn.LSTM``'s at the same ``T`` (a constant
+  ratio: linear in T like nn.LSTM's).
 
 Each column is the ratio to ``nn.LSTM`` + ``Linear`` head (``nn.GRU`` for ``gru``) measured
 in the same run: medians of interleaved repeats (model, reference, model, ...).
@@ -122,18 +123,18 @@ def main() -> None:
     ap.add_argument("--models", default=None, help="comma-separated names (default: all)")
     ap.add_argument("--hidden", default="5,32")
     ap.add_argument("--repeats", type=int, default=15)
-    ap.add_argument("--no-memory", action="store_true", help="skip the T=10000 memory column")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory column")
     args = ap.parse_args()
     torch.set_num_threads(1)
     models = args.models.split(",") if args.models else recurrent_names()
     g = torch.Generator().manual_seed(0)
     x64, y64 = torch.randn(B, 64, I_SIZE, generator=g), torch.randn(B, 64, 1, generator=g)
     x1k = torch.randn(B, 1000, I_SIZE, generator=g)
-    x10k = torch.randn(B, 10000, I_SIZE, generator=g)
+    x_mem = {t: torch.randn(B, t, I_SIZE, generator=g) for t in (100, 1000, 10000)}
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch {B}, float32;")
     print("ratios to nn.LSTM (nn.GRU for gru) + Linear head in the same run, medians of "
           f"{args.repeats} interleaved repeats\n")
-    print("| model | H | train T=64 | infer T=1000 | stream step() | mem T=10000 | "
+    print("| model | H | train T=64 | infer T=1000 | stream step() | mem T=100 / 1000 / 10000 | "
           "train ms (ref ms) |")
     print("|---|---|---|---|---|---|---|")
     for hidden in (int(h) for h in args.hidden.split(",")):
@@ -146,7 +147,9 @@ def main() -> None:
             if args.no_memory:
                 mem = "-"
             else:
-                mem = f"{_saved_bytes(model, x10k) / _saved_bytes(ref, x10k):.2f}x"
+                mem = " / ".join(
+                    f"{_saved_bytes(model, x) / _saved_bytes(ref, x):.2f}x" for x in x_mem.values()
+                )
             print(f"| {name} | {hidden} | {tm / tr:.2f}x | {im / ir:.2f}x | {sm / sr:.2f}x | "
                   f"{mem} | {tm * 1e3:.2f} ({tr * 1e3:.2f}) |", flush=True)
 
