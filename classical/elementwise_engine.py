@@ -158,6 +158,20 @@ class ElementwiseSequence(torch.autograd.Function):
         return dP, dQ, dA, dC, dh, ds, dp, None, None
 
 
+def _loop(P, Q, A, C, h, s, p, basis, update) -> tuple[torch.Tensor, torch.Tensor]:
+    """:class:`ElementwiseSequence`'s forward without saving anything."""
+    B, H = h.shape
+    Ct, At = C.t(), None if A is None else A.t()
+    q_steps = None if Q is None else Q.unbind(0)
+    hs = []
+    for t, p_t in enumerate(P.unbind(0)):
+        z = h if At is None else torch.addmm(q_steps[t], h, At)
+        pre = torch.addmm(p_t, z if basis.identity else basis.flat(z), Ct)
+        h, s = update(pre.view(B, -1, H), s, p)
+        hs.append(h)
+    return torch.stack(hs), s
+
+
 def elementwise_sequence(
     cell: nn.Module, x: torch.Tensor, state: tuple[torch.Tensor, ...]
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]] | None:
@@ -178,5 +192,8 @@ def elementwise_sequence(
     Q = None if plan.q_part is None else plan.q_part(xt).reshape(T, B, D)
     h0, rest = state[0], state[1:]
     s0 = torch.stack(rest, dim=1)  # (B, S, H)
-    hs, s = ElementwiseSequence.apply(P, Q, plan.A, plan.C, h0, s0, params, plan.basis, update)
+    if torch.is_grad_enabled():
+        hs, s = ElementwiseSequence.apply(P, Q, plan.A, plan.C, h0, s0, params, plan.basis, update)
+    else:  # inference: the same loop, nothing kept for a backward
+        hs, s = _loop(P, Q, plan.A, plan.C, h0, s0, params, plan.basis, update)
     return hs.transpose(0, 1), (hs[-1], *s.unbind(1))  # (B, T, H)

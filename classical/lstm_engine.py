@@ -244,5 +244,32 @@ def lstm_sequence(
     P = plan.x_part(xt).reshape(T, B, G)  # (T, B, 4H)
     Q = None if plan.q_part is None else plan.q_part(xt).reshape(T, B, D)  # (T, B, D)
     h0, c0 = state
-    hs, c = LSTMSequence.apply(P, Q, plan.A, plan.C, h0, c0, plan.basis)
+    if torch.is_grad_enabled():
+        hs, c = LSTMSequence.apply(P, Q, plan.A, plan.C, h0, c0, plan.basis)
+    else:  # inference: the same loop, nothing kept for a backward
+        hs, c = _lstm_loop(P, Q, plan.A, plan.C, h0, c0, plan.basis)
     return hs.transpose(0, 1), (hs[-1], c)  # (B, T, H)
+
+
+def _lstm_loop(
+    P: torch.Tensor,
+    Q: torch.Tensor | None,
+    A: torch.Tensor | None,
+    C: torch.Tensor,
+    h: torch.Tensor,
+    c: torch.Tensor,
+    basis: Basis,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:class:`LSTMSequence`'s forward without saving anything (no gradients wanted)."""
+    Ct, At = C.t(), None if A is None else A.t()
+    q_steps = None if Q is None else Q.unbind(0)
+    hs = []
+    for t, p_t in enumerate(P.unbind(0)):
+        z = h if At is None else torch.addmm(q_steps[t], h, At)  # (B, D)
+        pre = torch.addmm(p_t, z if basis.identity else basis.flat(z), Ct)  # (B, 4H)
+        s = torch.sigmoid(pre)
+        s_i, s_f, _, s_o = s.chunk(4, dim=1)
+        c = torch.addcmul(s_f * c, s_i, torch.tanh(pre.chunk(4, dim=1)[2]))
+        h = s_o * torch.tanh(c)
+        hs.append(h)
+    return torch.stack(hs), c  # (T, B, H)

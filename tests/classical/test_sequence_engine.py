@@ -185,3 +185,14 @@ def test_elementwise_sequence_passes_gradcheck() -> None:
         return ElementwiseSequence.apply(P, None, None, C, h0, s0, p, IdentityBasis(), update)
 
     assert torch.autograd.gradcheck(run, tuple(args))
+
+
+@pytest.mark.parametrize("name", ["qkan_lstm", "hqkan_lstm", "slstm", "lstm_variant"])
+def test_inference_loop_equals_the_training_path(name: str) -> None:
+    model = build(name, input_size=2, hidden_size=3, output_size=1, seed=1).double()
+    x = torch.rand(2, 6, 2, dtype=torch.float64)
+    y_grad, s_grad = model(x)
+    with torch.no_grad():
+        y, s = model(x)
+    assert (y - y_grad).abs().max().item() < 1e-13
+    assert all((a - b).abs().max().item() < 1e-13 for a, b in zip(s, s_grad, strict=True))
