@@ -233,6 +233,8 @@ def run_experiment(
     if resume and force:
         raise ValueError("give resume or force, not both")
     out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"run folder {str(out)!r} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     if _prepare_folder(out, cfg, resume, force):
         return read_json(out / "result.json")

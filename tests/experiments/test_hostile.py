@@ -259,3 +259,9 @@ def test_bad_device_and_shapes(finished):
 def test_comparisons_that_would_repeat_or_ignore(kwargs, words):
     with pytest.raises(ValueError, match=words):
         study_configs(**kwargs)
+
+
+def test_a_file_is_no_run_folder(tmp_path):
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ValueError, match="is a file, not a folder"):
+        run_experiment(tiny("lstm", epochs=1), tmp_path / "f", progress=False)
