@@ -11,7 +11,9 @@ Commands:
 - ``qmem evaluate RUN_DIR --executor pennylane|qiskit [--shots N --seed S]
   [--noise depolarizing:P]``: re-evaluate a trained quantum model on a real simulator;
 - ``qmem params MODEL``, ``qmem models``, ``qmem datasets``, ``qmem circuits draw NAME``:
-  inspection; ``qmem fit``: fit a QKAN to a generated 1-D function (the default).
+  inspection; ``qmem fit``: fit a QKAN to a generated 1-D function (the default);
+- ``qmem explain RUN_DIR [--plot OUT.png] [--top K] [--precision P]``: a trained model's
+  DARUAN edges as exact trigonometric polynomials (:mod:`qmem.interpret`).
 
 Errors are one line on stderr (``--debug`` shows the traceback). Exit codes: 0 success,
 2 usage or config error, 1 failure while running.
@@ -194,6 +196,21 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="evaluate only the first N test windows")
 
 
+def _add_explain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="a trained model's DARUAN edges as exact formulas",
+                       description="Print every QKAN layer's edges as trigonometric "
+                       "polynomials (qmem.interpret); optionally plot them.")
+    p.add_argument("run_dir", help="a finished run folder (written by `qmem run`)")
+    p.add_argument("--plot", default=None, metavar="OUT.png", help="write a PNG grid of the edges")
+    p.add_argument("--top", type=int, default=None,
+                   help="per layer, only the K edges of largest amplitude (default all)")
+    p.add_argument("--precision", type=int, default=4, help="significant digits (default 4)")
+    p.add_argument("--threshold", type=float, default=0.0,
+                   help="omit harmonics of magnitude <= this (default 0: print all)")
+    p.add_argument("--x-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                   help="x range of the plot (default -pi pi)")
+
+
 def _add_inspect(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("models", help="list the registered models")
     sub.add_parser("datasets", help="list the registered datasets")
@@ -214,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command")
     for add in (_add_fit, _add_compare, _add_sweep, _add_run, _add_report, _add_evaluate,
-                _add_params, _add_inspect):
+                _add_params, _add_inspect, _add_explain):
         add(sub)
     return parser
 
@@ -397,6 +414,21 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    import math
+
+    from .experiments.run import load_run_model
+    from .interpret import explain, plot_edges
+
+    model, cfg = load_run_model(args.run_dir)
+    print(f"{cfg.title} on {cfg.data.name} ({args.run_dir})")
+    print(explain(model, top=args.top, precision=args.precision, threshold=args.threshold))
+    if args.plot:
+        x_range = args.x_range or (-math.pi, math.pi)
+        print(f"plot: {plot_edges(model, args.plot, x_range=x_range, top=args.top or 36)}")
+    return 0
+
+
 def _models(_: argparse.Namespace) -> int:
     from . import models
 
@@ -438,7 +470,7 @@ def _circuits(args: argparse.Namespace) -> int:
 _COMMANDS = {
     "fit": _fit, "compare": _compare, "sweep": _sweep, "run": _run, "report": _report,
     "evaluate": _evaluate, "params": _params, "models": _models, "datasets": _datasets,
-    "circuits": _circuits,
+    "circuits": _circuits, "explain": _explain,
 }
 
 
