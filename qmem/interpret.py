@@ -231,14 +231,17 @@ def _preact_terms(layer: nn.Module) -> list[Terms]:
     tail = theta.shape[2:]
     flat = theta.reshape(-1, *tail)  # (E, *theta_tail)
     grid, n = _angle_grid(r)  # (M, r)
-    zero_w = torch.zeros_like(grid)
     x0 = torch.zeros((), dtype=torch.float64)
     per = max(1, _CHUNK // grid.shape[0])
-    samples = torch.cat([
-        daruan(x0, flat[s : s + per].unsqueeze(1), ansatz=layer.ansatz, w=zero_w, b=grid,
-               executor="bloch")  # (e, M): Φ at every grid point
-        for s in range(0, flat.shape[0], per)
-    ])
+    chunks = []
+    for s in range(0, flat.shape[0], per):
+        th = flat[s : s + per].unsqueeze(1)  # (e, 1, *theta_tail)
+        # z_l = 0·x + grid_l; w and b given at the full (e, M, r) shape (the Bloch engine's
+        # merged-offset path does not broadcast a w with fewer leading dims than θ)
+        b = grid.expand(th.shape[0], *grid.shape)  # (e, M, r)
+        chunks.append(daruan(x0, th, ansatz=layer.ansatz, w=torch.zeros_like(b), b=b,
+                             executor="bloch"))  # (e, M): Φ at every grid point
+    samples = torch.cat(chunks)  # (E, M)
     cube = samples.reshape(-1, *([3] * r)).numpy()  # (E, 3, ..., 3)
     chat = np.fft.fftn(cube, axes=tuple(range(1, r + 1))).reshape(len(flat), -1) / 3**r
     first = n[np.arange(len(n)), np.argmax(n != 0, axis=1)]  # first nonzero entry (0 for n=0)
