@@ -38,7 +38,13 @@ from .config import ExperimentConfig
 from .files import read_json
 from .run import run_id, run_status
 from .sweep_config import Sweep
-from .sweep_exec import ExecutorName, Finished, make_executor
+from .sweep_exec import (
+    ExecutorName,
+    Finished,
+    SweepExecutor,
+    check_executor_args,
+    make_executor,
+)
 from .sweep_summary import write_plan, write_summary
 from .sweep_task import Task
 
@@ -48,8 +54,8 @@ NOT_RETRIED = ("NonFiniteLoss:", "RunStateError:", "ValueError:", "TypeError:")
 """Error prefixes of failures that would only repeat: recorded without a retry."""
 
 
-def plan_tasks(configs: Sequence[ExperimentConfig], *, vectorize: bool = False,
-               threads: int = 1) -> list[Task]:
+def plan_tasks(configs: Sequence[ExperimentConfig], *, runs_dir: str | Path = "runs",
+               vectorize: bool = False, threads: int = 1) -> list[Task]:
     """The tasks of a sweep: one per run, or one per group of seeds with ``vectorize``.
 
     Raises:
@@ -58,13 +64,14 @@ def plan_tasks(configs: Sequence[ExperimentConfig], *, vectorize: bool = False,
     if vectorize:
         from .vectorize import vector_groups
 
-        return [Task.of(g, vectorize=True, threads=threads) for g in vector_groups(configs)]
+        return [Task.of(g, runs_dir=runs_dir, vectorize=True, threads=threads)
+                for g in vector_groups(configs)]
     seen: set[str] = set()
     tasks = []
     for cfg in configs:
         if run_id(cfg) not in seen:
             seen.add(run_id(cfg))
-            tasks.append(Task.of([cfg], threads=threads))
+            tasks.append(Task.of([cfg], runs_dir=runs_dir, threads=threads))
     return tasks
 
 
@@ -98,7 +105,7 @@ def run_sweep(
     sweep: Sweep,
     out: str | Path,
     *,
-    executor: ExecutorName = "local",
+    executor: ExecutorName | SweepExecutor = "local",
     workers: int | None = None,
     address: str | None = None,
     retries: int = 1,
@@ -114,7 +121,9 @@ def run_sweep(
     Args:
         sweep: the sweep (:func:`~qmem.experiments.sweep_config.load_sweep`).
         out: the sweep folder.
-        executor: ``"local"`` (process pool) or ``"ray"``.
+        executor: ``"local"`` (process pool), ``"ray"``, or an executor made before
+            (e.g. a :class:`~qmem.experiments.sweep_exec.LocalExecutor` kept warm for several
+            sweeps; then ``workers`` and ``address`` do not apply and it is left open).
         workers: parallel tasks (default: the executor's, see
             :func:`~qmem.experiments.sweep_exec.make_executor`).
         address: Ray cluster address (``"auto"``, ``"ray://host:port"``).
@@ -141,9 +150,11 @@ def run_sweep(
         raise TypeError(f"sweep must be a Sweep (load_sweep), got {type(sweep).__name__}")
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise ValueError(f"retries must be an int >= 0, got {retries!r}")
+    if isinstance(executor, str):
+        check_executor_args(executor, workers=workers, address=address)
     t0 = time.perf_counter()
     folder = Path(out)
-    runs = folder / "runs"
+    runs = (folder / "runs").absolute()  # workers may run elsewhere than this directory
     runs.mkdir(parents=True, exist_ok=True)
     cpus = sweep.resources.cpus
     by_id: dict[str, dict[str, Any]] = {}
@@ -166,7 +177,7 @@ def run_sweep(
         elif status.get("state") in ("failed", "interrupted", "running"):
             r["error"] = status.get("error")
     todo = [r["cfg"] for r in rows if r["state"] != "done"]
-    queue = deque(plan_tasks(todo, vectorize=vectorize, threads=cpus))
+    queue = deque(plan_tasks(todo, runs_dir=runs, vectorize=vectorize, threads=cpus))
 
     def save() -> Path:
         return write_summary(folder, rows, axes)
@@ -175,8 +186,11 @@ def run_sweep(
     bar = _Progress(len(rows), skipped, progress)
     say = log or (lambda line: None)
     done: list[str] = []
-    ex = make_executor(executor, runs, workers=workers, address=address, cpus=cpus,
-                       gpus=sweep.gpus_per_run) if queue else None
+    owned = isinstance(executor, str)
+    ex: SweepExecutor | None = None
+    if queue:
+        ex = make_executor(executor, workers=workers, address=address, cpus=cpus,
+                           gpus=sweep.gpus_per_run) if owned else executor
 
     def count(state: str) -> int:
         return sum(1 for r in rows if r["state"] == state)
@@ -220,7 +234,7 @@ def run_sweep(
             r["error"] = o.get("error")
             if _retryable(r["error"]) and r["attempts"] <= retries:
                 r["state"] = "pending"
-                queue.append(Task.of([r["cfg"]], threads=cpus))
+                queue.append(Task.of([r["cfg"]], runs_dir=runs, threads=cpus))
                 say(f"retrying {r['run_id']} ({r['attempts']} of {retries + 1} tries): "
                     f"{r['error']}")
             else:
@@ -245,8 +259,7 @@ def run_sweep(
             bar.update(settled, count("done"), count("running"), count("failed"))
     except KeyboardInterrupt:
         if ex is not None:
-            ex.close(cancel=True)
-            ex = None
+            ex.cancel()  # the runs in progress record themselves as interrupted
         for r in rows:
             if r["state"] in ("running", "pending"):
                 r["state"] = "interrupted" if r["state"] == "running" else "pending"
@@ -254,7 +267,7 @@ def run_sweep(
         bar.close()
         raise
     finally:
-        if ex is not None:
+        if ex is not None and owned:
             ex.close()
     bar.close()
     summary = save()

@@ -8,8 +8,9 @@ depend on the executor (one torch thread per run by default, ``[resources] cpus`
   (``spawn``), one task at a time each, so the sweep knows which run a worker holds: a worker
   that dies (killed, out of memory, ``os._exit``) fails exactly its task, and a fresh worker
   takes its place. Workers write their run folders directly. Ctrl-C reaches the sweep only
-  (workers ignore SIGINT); stopping sends each busy worker SIGTERM, which its run records as
-  ``interrupted`` (resumable from the last checkpoint).
+  (workers ignore SIGINT); :meth:`~LocalExecutor.cancel` sends each busy worker SIGTERM, which
+  its run records as ``interrupted`` (resumable from the last checkpoint). A pool may serve
+  several sweeps (its workers stay warm).
 - :class:`RayExecutor` (``--executor ray``): one Ray task per sweep task, asking for
   ``num_cpus = cpus`` and ``num_gpus = gpus`` (fractions allowed) and run with
   ``max_retries = 0`` (the sweep retries, the same way under both executors). Run folders
@@ -30,7 +31,6 @@ import multiprocessing.connection
 import os
 import signal
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from .sweep_task import Task, pack_runs, run_shipped, run_task, unpack_runs
@@ -41,6 +41,7 @@ __all__ = [
     "LocalExecutor",
     "RayExecutor",
     "SweepExecutor",
+    "check_executor_args",
     "executor_names",
     "make_executor",
 ]
@@ -86,6 +87,9 @@ class SweepExecutor(Protocol):
     def wait(self, timeout: float) -> list[Finished]:
         """Tasks that came back within ``timeout`` seconds (maybe none)."""
 
+    def cancel(self) -> None:
+        """Stop the tasks running now (the executor stays usable)."""
+
     def close(self, *, cancel: bool = False) -> None:
         """Stop (``cancel``: stop the tasks still running too)."""
 
@@ -95,7 +99,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # the run in progress records itself as interrupted
 
 
-def _worker_main(conn: Any, runs_dir: str, threads: int, gpu: str | None) -> None:
+def _worker_main(conn: Any, threads: int, gpu: str | None) -> None:
     """A worker process: receive tasks, run them, send back their outcomes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep's to handle
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -112,7 +116,7 @@ def _worker_main(conn: Any, runs_dir: str, threads: int, gpu: str | None) -> Non
         if task is None:
             return
         try:
-            outcomes = run_task(task, runs_dir)
+            outcomes = run_task(task)
         except KeyboardInterrupt:
             return
         except BaseException as err:  # reported, the worker goes on
@@ -132,7 +136,6 @@ class LocalExecutor:
     """A pool of ``workers`` processes on this machine.
 
     Args:
-        runs_dir: the sweep's ``runs`` folder.
         workers: worker processes (>= 1).
         threads: torch threads per worker.
         gpus: GPU indices to hand out round-robin (worker k sees ``gpus[k % len(gpus)]``
@@ -141,11 +144,9 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, runs_dir: str | Path, *, workers: int, threads: int = 1,
-                 gpus: tuple[int, ...] = ()) -> None:
+    def __init__(self, *, workers: int, threads: int = 1, gpus: tuple[int, ...] = ()) -> None:
         if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
             raise ValueError(f"workers must be an int >= 1, got {workers!r}")
-        self.runs_dir = str(runs_dir)
         self.workers = workers
         self.threads = threads
         self.gpus = tuple(gpus)
@@ -158,8 +159,7 @@ class LocalExecutor:
         gpu = str(self.gpus[self._started % len(self.gpus)]) if self.gpus else None
         self._started += 1
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker_main, args=(child, self.runs_dir,
-                                                            self.threads, gpu),
+        proc = self._ctx.Process(target=_worker_main, args=(child, self.threads, gpu),
                                  name=f"qmem-sweep-worker-{self._started}", daemon=True)
         proc.start()
         child.close()
@@ -226,15 +226,23 @@ class LocalExecutor:
                 out.append(Finished(task, None, str(payload)))
         return out
 
+    def cancel(self) -> None:
+        for w in self._busy:
+            if w.process.is_alive():
+                w.process.terminate()  # SIGTERM: the run marks itself interrupted
+        for w in self._busy:
+            w.process.join(timeout=15)
+            self._drop(w)
+        self._busy = []
+
     def close(self, *, cancel: bool = False) -> None:
+        if cancel:
+            self.cancel()
         for w in self._idle:
             try:
                 w.conn.send(None)
             except (BrokenPipeError, OSError):
                 pass
-        for w in self._busy:
-            if cancel and w.process.is_alive():
-                w.process.terminate()  # SIGTERM: the run marks itself interrupted
         for w in self._idle + self._busy:
             w.process.join(timeout=15)
             self._drop(w)
@@ -246,7 +254,6 @@ class RayExecutor:
     """Ray core tasks, on a local Ray instance or a cluster.
 
     Args:
-        runs_dir: the sweep's ``runs`` folder (on the driver).
         address: ``None`` (use the Ray already initialised in this process, else start a
             local instance), ``"auto"`` (the cluster this machine belongs to) or
             ``"ray://host:port"`` (Ray client).
@@ -261,14 +268,13 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, runs_dir: str | Path, *, address: str | None = None,
-                 workers: int | None = None, cpus: int = 1, gpus: float = 0.0) -> None:
+    def __init__(self, *, address: str | None = None, workers: int | None = None,
+                 cpus: int = 1, gpus: float = 0.0) -> None:
         try:
             import ray
         except ImportError:
             raise ImportError("--executor ray needs Ray: pip install 'qmem[ray]'") from None
         self._ray = ray
-        self.runs_dir = Path(runs_dir)
         self._owns = False
         if not ray.is_initialized():
             if address is None:
@@ -294,7 +300,7 @@ class RayExecutor:
         return len(self._pending)
 
     def submit(self, task: Task) -> None:
-        files = pack_runs(self.runs_dir, task.run_ids)
+        files = pack_runs(task.runs_dir, task.run_ids)
         ref = self._remote.remote(task, files)
         self._pending[ref] = task
 
@@ -317,25 +323,47 @@ class RayExecutor:
                 out.append(Finished(task, None, f"{type(err).__name__}: "
                                                 f"{text[0] if text else 'task failed'}"))
                 continue
-            unpack_runs(self.runs_dir, files)
+            unpack_runs(task.runs_dir, files)  # only the driver writes the sweep folder
             out.append(Finished(task, outcomes))
         return out
 
+    def cancel(self) -> None:
+        for ref in self._pending:
+            try:
+                self._ray.cancel(ref, force=True)
+            except Exception:  # already finished or gone
+                pass
+        self._pending = {}
+
     def close(self, *, cancel: bool = False) -> None:
         if cancel:
-            for ref in self._pending:
-                try:
-                    self._ray.cancel(ref, force=True)
-                except Exception:  # already finished or gone
-                    pass
+            self.cancel()
         self._pending = {}
         if self._owns:
             self._ray.shutdown()
 
 
+def check_executor_args(name: str, *, workers: int | None = None,
+                        address: str | None = None) -> None:
+    """Check an executor name, worker count and address (before anything runs).
+
+    Raises:
+        ValueError: an unknown name, ``workers`` not an int >= 1, ``address`` with ``local``.
+        TypeError: ``address`` not a string.
+    """
+    if name not in executor_names():
+        raise ValueError(f"executor must be one of {', '.join(executor_names())}, got {name!r}")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)
+                                or workers < 1):
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if address is not None and not isinstance(address, str):
+        raise TypeError(f"address must be a string, got {type(address).__name__}")
+    if address is not None and name != "ray":
+        raise ValueError("--address applies to --executor ray only")
+
+
 def make_executor(
     name: ExecutorName,
-    runs_dir: str | Path,
     *,
     workers: int | None = None,
     address: str | None = None,
@@ -346,7 +374,6 @@ def make_executor(
 
     Args:
         name: ``"local"`` or ``"ray"``.
-        runs_dir: the sweep's ``runs`` folder.
         workers: parallel tasks (local default: CPU cores / ``cpus``; Ray: see
             :class:`RayExecutor`).
         address: Ray only (``"auto"``, ``"ray://host:port"``).
@@ -356,15 +383,9 @@ def make_executor(
     Raises:
         ValueError: an unknown name, bad ``workers``, or ``address`` with ``local``.
     """
-    if name not in executor_names():
-        raise ValueError(f"executor must be one of {', '.join(executor_names())}, got {name!r}")
-    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool)
-                                or workers < 1):
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    check_executor_args(name, workers=workers, address=address)
     if name == "ray":
-        return RayExecutor(runs_dir, address=address, workers=workers, cpus=cpus, gpus=gpus)
-    if address is not None:
-        raise ValueError("--address applies to --executor ray only")
+        return RayExecutor(address=address, workers=workers, cpus=cpus, gpus=gpus)
     gpu_ids: tuple[int, ...] = ()
     if gpus > 0:
         import torch
@@ -374,4 +395,4 @@ def make_executor(
         workers = max(1, (os.cpu_count() or 1) // cpus)
         if gpu_ids:
             workers = max(1, min(workers, int(len(gpu_ids) / gpus)))
-    return LocalExecutor(runs_dir, workers=workers, threads=cpus, gpus=gpu_ids)
+    return LocalExecutor(workers=workers, threads=cpus, gpus=gpu_ids)

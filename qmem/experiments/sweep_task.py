@@ -40,12 +40,15 @@ class Task:
     Attributes:
         configs: resolved configs (``ExperimentConfig.to_nested()``), one per run.
         run_ids: their run ids (the run folders' names).
+        runs_dir: the folder of the run folders (the sweep's ``runs``), as the sweep sees
+            it (executors that ship run folders write there themselves).
         vectorize: train them together (:mod:`qmem.experiments.vectorize`).
         threads: torch threads for the task (a config's own ``threads`` wins).
     """
 
     configs: tuple[dict[str, Any], ...]
     run_ids: tuple[str, ...]
+    runs_dir: str = "runs"
     vectorize: bool = False
     threads: int = 1
 
@@ -56,7 +59,7 @@ class Task:
 
     @classmethod
     def of(cls, configs: Sequence[ExperimentConfig | Mapping[str, Any]], *,
-           vectorize: bool = False, threads: int = 1) -> Task:
+           runs_dir: str | Path = "runs", vectorize: bool = False, threads: int = 1) -> Task:
         """A task from configs (``ExperimentConfig`` or nested dicts)."""
         from .run import run_id
 
@@ -65,7 +68,7 @@ class Task:
         if not cfgs:
             raise ValueError("a task needs at least one config")
         return cls(configs=tuple(c.to_nested() for c in cfgs),
-                   run_ids=tuple(run_id(c) for c in cfgs),
+                   run_ids=tuple(run_id(c) for c in cfgs), runs_dir=str(runs_dir),
                    vectorize=bool(vectorize and len(cfgs) > 1), threads=int(threads))
 
     def without(self, done: set[str]) -> Task | None:
@@ -74,7 +77,7 @@ class Task:
         if not keep:
             return None
         return Task(configs=tuple(self.configs[i] for i in keep),
-                    run_ids=tuple(self.run_ids[i] for i in keep),
+                    run_ids=tuple(self.run_ids[i] for i in keep), runs_dir=self.runs_dir,
                     vectorize=self.vectorize and len(keep) > 1, threads=self.threads)
 
 
@@ -83,8 +86,9 @@ def _failed(rid: str, err: BaseException) -> dict[str, Any]:
             "result": None}
 
 
-def run_task(task: Task, runs_dir: str | Path) -> list[dict[str, Any]]:
-    """Run ``task`` into ``runs_dir/<run id>/``; one outcome per run, in order.
+def run_task(task: Task, runs_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """Run ``task`` into ``runs_dir/<run id>/`` (default ``task.runs_dir``); one outcome per
+    run, in order.
 
     Raises:
         KeyboardInterrupt: interrupted (the runs in progress are marked ``interrupted``).
@@ -94,7 +98,7 @@ def run_task(task: Task, runs_dir: str | Path) -> list[dict[str, Any]]:
     from .run import run_experiment
     from .vectorize import train_vectorized
 
-    root = Path(runs_dir)
+    root = Path(task.runs_dir if runs_dir is None else runs_dir)
     threads_before = torch.get_num_threads()
     torch.set_num_threads(task.threads)
     try:
