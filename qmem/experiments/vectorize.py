@@ -497,14 +497,40 @@ class _Group:
                 for b, values in enumerate(rows, start=1):
                     size = min(train.batch_size, n - (b - 1) * train.batch_size)
                     self._account(values, b, epoch, size, totals)
+            self._check_parameters(active, epoch)
             lr = float(self.optimizer.param_groups[0]["lr"])
             if self.scheduler is not None:
                 self.scheduler.step()
-            live = [s for s in active if s not in self.failed]
             seconds = (time.perf_counter() - t0) / max(len(active), 1)
             vals = self._val_losses()
-            for s in live:
+            for s in active:
+                if s in self.failed:
+                    continue
+                if vals[s] is not None and not math.isfinite(vals[s]):
+                    self._fail(s, f"NonFiniteLoss: the validation loss is {vals[s]} after "
+                                  f"epoch {epoch}")
+                    continue
                 self._end_epoch(s, epoch, totals[s] / n, vals[s], lr, seconds, len(active))
+
+    def _fail(self, s: int, error: str) -> None:
+        self.failed[s] = error
+        _status(self.folders[s], "failed", error=error)
+
+    def _check_parameters(self, active: list[int], epoch: int) -> None:
+        """The trainer's end-of-epoch check, per seed: the first non-finite parameter."""
+        live = [s for s in active if s not in self.failed]
+        if not live:
+            return
+        names = list(self.params)
+        finite = torch.stack([torch.isfinite(p.detach().reshape(p.shape[0], -1)).all(dim=1)
+                              for p in self.params.values()]).cpu()  # (P, S)
+        for s in live:
+            bad = [names[k] for k in range(len(names)) if not bool(finite[k, s])]
+            if bad:
+                name = bad[0].removeprefix("model.")
+                self._fail(s, f"NonFiniteLoss: parameter {name!r} holds NaN or inf after epoch "
+                              f"{epoch} (a non-finite gradient); lower [train] lr or set "
+                              "clip_grad_norm")
 
     def _account(self, values: list[float], b: int, epoch: int, size: int,
                  totals: list[float]) -> None:
@@ -513,11 +539,8 @@ class _Group:
             if s in self.failed or s in self.stopped:
                 continue
             if not math.isfinite(value):
-                self.failed[s] = (
-                    f"NonFiniteLoss: the training loss is {value} at epoch {epoch}, batch {b}; "
-                    "lower [train] lr or set clip_grad_norm"
-                )
-                _status(self.folders[s], "failed", error=self.failed[s])
+                self._fail(s, f"NonFiniteLoss: the training loss is {value} at epoch {epoch}, "
+                              f"batch {b}; lower [train] lr or set clip_grad_norm")
                 continue
             totals[s] += value * size
 
