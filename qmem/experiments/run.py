@@ -307,9 +307,10 @@ def _train(cfg: ExperimentConfig, out: Path, *, resume: bool, progress: bool | N
             leave=False,
         )
 
-        def on_batch(loss: float) -> None:
+        def on_batch(loss: float | None) -> None:
             bar.update(1)
-            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            if loss is not None:  # None: not read back this batch (accelerators)
+                bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
 
         epoch = start
         while epoch < train.epochs and not stopped_early:

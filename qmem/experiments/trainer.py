@@ -208,7 +208,14 @@ def train_epoch(
         train: the ``[train]`` section (batch size, shuffle, clipping).
         generator: the CPU generator that orders the data (its state is checkpointed).
         epoch: 1-based epoch number, for messages.
-        on_batch: called with each batch's loss (progress display).
+        on_batch: called with each batch's loss (progress display); on an accelerator with
+            None (the losses are read back once, at the end of the epoch).
+
+    On CPU each batch's loss is checked before the optimiser step. On an accelerator (CUDA)
+    the losses stay on the device and are checked once after the epoch, so that the loop
+    makes no CPU round trip per batch; a non-finite loss then raises the same
+    :class:`NonFiniteLoss` (naming the first such batch) before anything of the epoch is
+    saved. LBFGS reads every loss (its line search does anyway).
 
     Raises:
         NonFiniteLoss: a batch's loss is NaN or inf (names epoch and batch), or a parameter
@@ -218,10 +225,13 @@ def train_epoch(
     model.train()
     n = int(X.shape[0])
     order = torch.randperm(n, generator=generator) if train.shuffle else torch.arange(n)
+    order = order.to(X.device)  # once per epoch, not per batch
+    lbfgs = isinstance(optimizer, torch.optim.LBFGS)
+    deferred: list[torch.Tensor] | None = [] if X.device.type != "cpu" and not lbfgs else None
     total = 0.0
     loss_fn = nn.MSELoss()
     for b, start in enumerate(range(0, n, train.batch_size), start=1):
-        idx = order[start : start + train.batch_size].to(X.device)
+        idx = order[start : start + train.batch_size]
         xb, yb = X[idx], Y[idx]
 
         def closure(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
@@ -232,23 +242,38 @@ def train_epoch(
                 nn.utils.clip_grad_norm_(model.parameters(), train.clip_grad_norm)
             return loss
 
-        if isinstance(optimizer, torch.optim.LBFGS):
+        if lbfgs:
             loss = optimizer.step(closure)
         else:
             loss = closure()
+        if deferred is not None:  # accelerator: no read-back per batch
+            deferred.append(loss.detach())
+            optimizer.step()
+            if on_batch is not None:
+                on_batch(None)
+            continue
         value = float(loss.detach())
-        if not math.isfinite(value):
-            raise NonFiniteLoss(
-                f"the training loss is {value} at epoch {epoch}, batch {b}; lower [train] lr "
-                "or set clip_grad_norm"
-            )
-        if not isinstance(optimizer, torch.optim.LBFGS):
+        _check_loss(value, epoch, b)
+        if not lbfgs:
             optimizer.step()
         total += value * int(xb.shape[0])
         if on_batch is not None:
             on_batch(value)
+    if deferred is not None and deferred:
+        values = torch.stack(deferred).cpu().tolist()  # one read per epoch
+        for b, value in enumerate(values, start=1):
+            _check_loss(value, epoch, b)
+            total += value * min(train.batch_size, n - (b - 1) * train.batch_size)
     check_finite_parameters(model, f"after epoch {epoch}")
     return total / n
+
+
+def _check_loss(value: float, epoch: int, batch: int) -> None:
+    if not math.isfinite(value):
+        raise NonFiniteLoss(
+            f"the training loss is {value} at epoch {epoch}, batch {batch}; lower [train] lr "
+            "or set clip_grad_norm"
+        )
 
 
 def check_finite_parameters(model: nn.Module, when: str) -> None:
