@@ -284,8 +284,16 @@ class RayExecutor:
             self._owns = True
         self._remote = ray.remote(run_shipped).options(num_cpus=cpus, num_gpus=gpus,
                                                        max_retries=0)
+        resources = ray.cluster_resources()
+        if gpus > resources.get("GPU", 0):
+            if self._owns:
+                ray.shutdown()
+            raise ValueError(
+                f"each run asks for {gpus:g} GPU(s) ([resources] gpus, or train.device = "
+                f"'cuda') but the Ray cluster has {resources.get('GPU', 0):g}; the runs would "
+                "wait forever"
+            )
         if workers is None:
-            resources = ray.cluster_resources()
             workers = max(1, int(resources.get("CPU", 1) // cpus))
             if gpus > 0:
                 workers = max(1, min(workers, int(resources.get("GPU", 0) / gpus)))

@@ -237,7 +237,7 @@ def test_ctrl_c_stops_cleanly_and_a_later_call_continues(tmp_path, pool):
 @pytest.fixture(scope="module")
 def ray_instance():
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, num_gpus=0, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
 
@@ -284,3 +284,16 @@ def test_a_sweep_point_is_a_plain_run_config(sweep_file):
     cfg = load_sweep(sweep_file).configs[0]
     again = ExperimentConfig.from_dict(cfg.to_nested())
     assert again.to_nested() == cfg.to_nested() and run_id(again) == run_id(cfg)
+
+
+def test_ray_refuses_runs_asking_for_gpus_it_does_not_have(ray_instance, tmp_path):
+    cuda = sweep_from_dict({"base": {**BASE, "train": {**BASE["train"], "device": "cuda"}},
+                            "axes": {"train.seed": [0]}})
+    assert cuda.gpus_per_run == 1.0  # device = "cuda": one GPU per run by default
+    with pytest.raises(ValueError, match=r"asks for 1 GPU.*has 0"):
+        run_sweep(cuda, tmp_path / "a", executor="ray", progress=False, report=False)
+    half = sweep_from_dict({"base": BASE, "axes": {"train.seed": [0]},
+                            "resources": {"gpus": 0.5}})
+    with pytest.raises(ValueError, match=r"asks for 0.5 GPU"):
+        run_sweep(half, tmp_path / "b", executor="ray", progress=False, report=False)
+    assert ray_instance.is_initialized()  # a Ray it did not start is left running
