@@ -63,6 +63,15 @@ class CircuitOptions(ModelConfig):
     kind ``circuit_kind``.
 
     Subclasses set ``circuit_kind`` and declare the two fields (with their defaults).
+
+    >>> QKANOptions(executor="tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: QKANOptions: option 'executor' must be a daruan executor (...), got 'tpu'
+    >>> VQCOptions(executor="statevector", executor_options={"shots": 5})
+    Traceback (most recent call last):
+    ...
+    ValueError: VQCOptions: executor_options: unknown option 'shots' for executor ...
     """
 
     circuit_kind: ClassVar[CircuitKind]

@@ -50,7 +50,15 @@ MAX_WINDOW = 100_000
 
 # --------------------------------------------------------------------------- lstm
 class LSTMConfig(ModelConfig):
-    """``lstm``. ``fused``: one ``Linear(I + H, 4H)`` instead of four ``Linear(I + H, H)``."""
+    """``lstm``. ``fused``: one ``Linear(I + H, 4H)`` instead of four ``Linear(I + H, H)``.
+
+    Attributes:
+        fused: one ``Linear(I + H, 4H)`` for the four gates (the same function and count as
+            four ``Linear(I + H, H)``; runs on torch's own LSTM kernel).
+
+    >>> LSTMConfig(fused=False).to_dict()
+    {'seed': 0, 'fused': False}
+    """
 
     fused: bool = True
 
@@ -73,7 +81,11 @@ def build_lstm(cfg: LSTMConfig, i: int, h: int, o: int) -> nn.Module:
 
 # --------------------------------------------------------------------------- gru
 class GRUConfig(ModelConfig):
-    """``gru``: no options beyond ``seed``."""
+    """``gru``: no options beyond ``seed``.
+
+    >>> GRUConfig(seed=3).seed
+    3
+    """
 
 
 @register(
@@ -89,7 +101,15 @@ def build_gru(cfg: GRUConfig, i: int, h: int, o: int) -> nn.Module:
 
 # --------------------------------------------------------------------------- mlp
 class MLPConfig(ModelConfig):
-    """``mlp``: ``window`` steps read (>= 1), hidden ``activation``."""
+    """``mlp``: ``window`` steps read (>= 1), hidden ``activation``.
+
+    Attributes:
+        window: the last ``window`` steps of the input are flattened and read (1 to 100000).
+        activation: the hidden layer's activation, ``"tanh"``, ``"relu"`` or ``"silu"``.
+
+    >>> MLPConfig(window=8, activation="relu").window
+    8
+    """
 
     window: int = Field(4, ge=1, le=MAX_WINDOW)
     activation: Literal["tanh", "relu", "silu"] = "tanh"
@@ -110,7 +130,15 @@ def build_mlp(cfg: MLPConfig, i: int, h: int, o: int) -> nn.Module:
 
 # --------------------------------------------------------------------------- slstm
 class SLSTMConfig(ModelConfig):
-    """``slstm``: forget-gate activation."""
+    """``slstm``: forget-gate activation.
+
+    Attributes:
+        forget: the forget gate's activation, ``"sigmoid"`` or ``"exp"`` (xLSTM's
+            exponential gating, with the stabiliser state).
+
+    >>> SLSTMConfig(forget="exp").forget
+    'exp'
+    """
 
     forget: Literal["sigmoid", "exp"] = "sigmoid"
 
@@ -127,7 +155,11 @@ def build_slstm(cfg: SLSTMConfig, i: int, h: int, o: int) -> nn.Module:
 
 # --------------------------------------------------------------------------- mlstm
 class MLSTMConfig(ModelConfig):
-    """``mlstm``: no options beyond ``seed``."""
+    """``mlstm``: no options beyond ``seed``.
+
+    >>> MLSTMConfig().to_dict()
+    {'seed': 0}
+    """
 
 
 @register(
@@ -147,7 +179,16 @@ def build_mlstm(cfg: MLSTMConfig, i: int, h: int, o: int) -> nn.Module:
 # --------------------------------------------------------------------------- xlstm_ref
 class XLSTMRefConfig(ModelConfig):
     """``xlstm_ref``: sLSTM block stack of the ``xlstm`` package (``hidden_size`` must be a
-    multiple of ``num_heads``)."""
+    multiple of ``num_heads``).
+
+    Attributes:
+        num_blocks: sLSTM blocks stacked (1 to 64).
+        num_heads: heads per block (1 to 64); ``hidden_size`` must be a multiple of it.
+        context_length: the package's ``context_length`` (1 to 1000000).
+
+    >>> XLSTMRefConfig(num_heads=2).num_blocks
+    1
+    """
 
     num_blocks: int = Field(1, ge=1, le=64)
     num_heads: int = Field(1, ge=1, le=64)

@@ -37,6 +37,9 @@ class KANGrid(ModelConfig):
         grid_size: grid intervals ``G`` (1 to 1000).
         spline_order: spline order ``k`` (1 to 10; 3 = cubic).
         grid_range: ``(low, high)`` of the uniform grid, ``high > low``.
+
+    >>> KANGrid(grid_size=8).grid_size, KANGrid().grid_range
+    (8, (-1.0, 1.0))
     """
 
     grid_size: int = Field(5, ge=1, le=MAX_GRID_SIZE)
@@ -71,7 +74,11 @@ def kan_maps(cfg: KANGrid, g: torch.Generator) -> MapFactory:
 
 # --------------------------------------------------------------------------- kan_lstm
 class KANLSTMConfig(KANGrid):
-    """``kan_lstm``: B-spline grid of the gate maps."""
+    """``kan_lstm``: B-spline grid of the gate maps (the fields of :class:`KANGrid`).
+
+    >>> KANLSTMConfig(spline_order=1).spline_order
+    1
+    """
 
 
 def _kan_lstm_parameters(cfg: KANLSTMConfig, i: int, h: int, o: int) -> int:
@@ -92,7 +99,14 @@ def build_kan_lstm(cfg: KANLSTMConfig, i: int, h: int, o: int) -> nn.Module:
 
 # --------------------------------------------------------------------------- jhcg
 class JHCGConfig(KANGrid):
-    """``jhcg``: ``window`` steps read (>= 1); B-spline grid of the latent KAN."""
+    """``jhcg``: ``window`` steps read (>= 1); B-spline grid of the latent KAN.
+
+    Attributes:
+        window: the last ``window`` steps of the input are flattened and read (1 to 100000).
+
+    >>> JHCGConfig(window=6).window
+    6
+    """
 
     window: int = Field(4, ge=1, le=MAX_WINDOW)
 

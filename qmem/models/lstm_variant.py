@@ -72,7 +72,9 @@ from .registry import register
 __all__ = ["GATE_MAPS", "GateMap", "LSTMVariantConfig"]
 
 GateMap = Literal["linear", "kan", "qkan", "hqkan", "vqc"]
+"""The gate maps of ``lstm_variant`` (the table in the module docstring)."""
 GATE_MAPS: tuple[str, ...] = ("linear", "kan", "qkan", "hqkan", "vqc")
+"""The values of :data:`GateMap`, in order."""
 
 _QKAN = ("reps", "ansatz", "base_activation", "preact_trainable", "executor",
          "executor_options")
@@ -103,6 +105,10 @@ class LSTMVariantConfig(ModelConfig):
             checked against the executors of that circuit kind). ``"auto"`` is
             ``qkan_lstm``'s default and, for VQCs, resolves to ``qlstm_2024``'s
             ``"statevector"``.
+
+    >>> cfg = LSTMVariantConfig(variant="cifg", gate_map="qkan", reps=1)
+    >>> cfg.map_config().reps, type(cfg.map_config()).__name__
+    (1, 'QKANLSTMConfig')
     """
 
     variant: Variant = "v"

@@ -65,7 +65,11 @@ def qkan_edge_parameters(cfg: QKANOptions, fin: int, fout: int) -> int:
 
 # --------------------------------------------------------------------------- qkan_lstm
 class QKANLSTMConfig(QKANOptions):
-    """``qkan_lstm``: QKAN options (fields of :class:`QKANOptions`)."""
+    """``qkan_lstm``: QKAN options (fields of :class:`QKANOptions`).
+
+    >>> QKANLSTMConfig(reps=1, ansatz="rpz").to_dict()["ansatz"]
+    'rpz'
+    """
 
 
 @register(
@@ -88,7 +92,17 @@ def build_qkan_lstm(cfg: QKANLSTMConfig, i: int, h: int, o: int) -> nn.Module:
 # --------------------------------------------------------------------------- hqkan_lstm
 class HQKANLSTMConfig(QKANOptions):
     """``hqkan_lstm``: QKAN options, bottleneck width ``latent_size`` (``None``:
-    ``⌈log2(I + H)⌉``; else 1 to 4096) and ``shared`` (one bottleneck for all four gates)."""
+    ``⌈log2(I + H)⌉``; else 1 to 4096) and ``shared`` (one bottleneck for all four gates).
+
+    Attributes:
+        latent_size: the bottleneck width d of ``Linear(I + H, d) -> QKANLayer(d, d)``
+            (unset: ``⌈log2(I + H)⌉``; else 1 to 4096).
+        shared: one bottleneck ``Linear(I + H, d) -> QKANLayer(d, d) -> Linear(d, 4H)``
+            for the four gates (False: one bottleneck per gate).
+
+    >>> HQKANLSTMConfig(latent_size=3, shared=True).latent_size
+    3
+    """
 
     latent_size: int | None = Field(None, ge=1, le=4096)
     shared: bool = False
@@ -126,7 +140,14 @@ def build_hqkan_lstm(cfg: HQKANLSTMConfig, i: int, h: int, o: int) -> nn.Module:
 
 # --------------------------------------------------------------------------- hqkan
 class HQKANConfig(QKANOptions):
-    """``hqkan``: QKAN options and ``window`` steps read (>= 1)."""
+    """``hqkan``: QKAN options and ``window`` steps read (>= 1).
+
+    Attributes:
+        window: the last ``window`` steps of the input are flattened and read (1 to 100000).
+
+    >>> HQKANConfig(window=2, reps=1).window
+    2
+    """
 
     window: int = Field(4, ge=1, le=MAX_WINDOW)
 

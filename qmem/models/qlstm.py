@@ -27,7 +27,11 @@ __all__ = ["QLSTMConfig"]
 
 
 class QLSTMConfig(VQCOptions):
-    """``qlstm`` and ``qlstm_2024``: the VQCs' options (fields of :class:`VQCOptions`)."""
+    """``qlstm`` and ``qlstm_2024``: the VQCs' options (fields of :class:`VQCOptions`).
+
+    >>> QLSTMConfig(n_layers=1).to_dict()
+    {'seed': 0, 'n_layers': 1, 'executor': 'statevector', 'executor_options': None}
+    """
 
 
 def vqc_maps(

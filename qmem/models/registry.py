@@ -72,13 +72,21 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class Builder(Protocol):
-    """``(cfg, input_size, hidden_size, output_size) -> nn.Module``."""
+    """``(cfg, input_size, hidden_size, output_size) -> nn.Module``.
+
+    >>> type(entry("lstm").build(make_config("lstm"), 1, 2, 1)).__name__
+    'RecurrentModel'
+    """
 
     def __call__(self, cfg: Any, i: int, h: Any, o: int, /) -> nn.Module: ...
 
 
 class Formula(Protocol):
-    """``(cfg, input_size, hidden_size, output_size) -> int`` trainable parameters."""
+    """``(cfg, input_size, hidden_size, output_size) -> int`` trainable parameters.
+
+    >>> entry("lstm").formula(make_config("lstm"), 1, 2, 1)  # 4H(I + H + 1) + (H + 1)O
+    35
+    """
 
     def __call__(self, cfg: Any, i: int, h: Any, o: int, /) -> int: ...
 
@@ -96,6 +104,10 @@ class ModelEntry:
         build: ``(cfg, I, H, O) -> nn.Module``.
         formula: ``(cfg, I, H, O) -> int``, the trainable-parameter count.
         hidden_optional: ``hidden_size=None`` is allowed (a default width is derived).
+
+    >>> e = entry("hqkan")
+    >>> e.name, e.config.__name__, e.hidden_optional
+    ('hqkan', 'HQKANConfig', True)
     """
 
     name: str
@@ -183,6 +195,10 @@ def load_plugins() -> tuple[str, ...]:
 
     Raises:
         ImportError: a named module cannot be imported (the message names the variable).
+
+    >>> _ = names()        # the first look-up has loaded them already
+    >>> load_plugins()
+    ()
     """
     global _plugins_loaded
     if _plugins_loaded:

@@ -29,7 +29,22 @@ MAX_MODES = 1024
 class S4DConfig(ModelConfig):
     """``s4d``: complex ``modes`` per channel ``M`` (state size ``N = 2M``; 1 to 1024),
     ``init`` of ``A`` (``"lin"``: S4D-Lin, ``"inv"``: S4D-Inv), the range of the initial step
-    sizes ``dt_min <= dt_max`` (each in ``(0, 10]``) and the feature ``activation``."""
+    sizes ``dt_min <= dt_max`` (each in ``(0, 10]``) and the feature ``activation``.
+
+    Attributes:
+        modes: complex modes per channel M (state size N = 2M; 1 to 1024).
+        init: initialisation of the diagonal ``A``: ``"lin"`` (S4D-Lin) or ``"inv"``
+            (S4D-Inv).
+        dt_min: lower end of the range the initial step sizes are drawn from (log-uniform;
+            in (0, 10], at most ``dt_max``).
+        dt_max: upper end of that range (in (0, 10]).
+        activation: the feature activation, ``"gelu"``, ``"tanh"`` or ``"identity"``.
+
+    >>> S4DConfig(dt_min=0.5, dt_max=0.1)
+    Traceback (most recent call last):
+    ...
+    ValueError: S4DConfig: dt_min must be <= dt_max, got dt_min=0.5, dt_max=0.1
+    """
 
     modes: int = Field(4, ge=1, le=MAX_MODES)
     init: S4DInit = "lin"

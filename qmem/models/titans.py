@@ -24,7 +24,14 @@ __all__ = ["TitansMemoryConfig"]
 
 class TitansMemoryConfig(ModelConfig):
     """``titans_memory``: ``depth`` of the memory MLP (1: linear memory ``W k``; 2, the
-    default: ``W_2 silu(W_1 k)``)."""
+    default: ``W_2 silu(W_1 k)``).
+
+    Attributes:
+        depth: layers of the memory MLP: 1 (linear memory ``W k``) or 2 (``W_2 silu(W_1 k)``).
+
+    >>> TitansMemoryConfig(depth=1).depth
+    1
+    """
 
     depth: int = Field(2, ge=1, le=2)
 

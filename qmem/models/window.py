@@ -37,6 +37,11 @@ def window_jhcg(
     """JHCG encoder -> latent map (from ``maps(cfg, generator)``) -> decoder on the window.
 
     ``cfg`` needs ``seed`` and ``window``.
+
+    >>> from qmem.models.kan import JHCGConfig, kan_maps
+    >>> net = window_jhcg(JHCGConfig(window=3), kan_maps, 1, None, 1)  # k = ⌈log2 3⌉ = 2
+    >>> net(torch.zeros(5, 3, 1))[0].shape    # (B, T - window + 1, O)
+    torch.Size([5, 1, 1])
     """
     g = generator(cfg)
     k = latent_width(cfg.window, i, h)
