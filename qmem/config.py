@@ -115,6 +115,24 @@ def raise_config_error(
     All errors of one key that are type errors -> ``TypeError``; anything else
     (range, ``Literal``, unknown/missing key, cross-field check) -> ``ValueError``.
     The exception class is that of the first failing key; the message lists every key.
+
+    >>> from pydantic import BaseModel, ConfigDict, ValidationError
+    >>> class Plain(BaseModel):
+    ...     model_config = ConfigDict(strict=True, extra="forbid")
+    ...     n: int = 1
+    >>> def make(**data):
+    ...     try:
+    ...         return Plain(**data)
+    ...     except ValidationError as err:
+    ...         raise_config_error("demo", err, data, Plain.model_fields)
+    >>> make(n="2")
+    Traceback (most recent call last):
+    ...
+    TypeError: demo: option 'n' must be a valid integer, got '2' (str)
+    >>> make(m=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: demo: unknown option 'm'; allowed: n
     """
     by_key: dict[str, list[Mapping[str, Any]]] = {}
     for e in err.errors():

@@ -29,6 +29,7 @@ MAX_ACTIVATIONS = 2**27
 """Most elements of the fit's largest activation, points x width x (reps + 1)."""
 
 Target = Literal["damped_sine", "bessel_j0", "sawtooth"]
+"""The functions ``qmem fit`` can fit (the keys of :data:`TARGETS`)."""
 
 
 def _damped_sine(x: torch.Tensor) -> torch.Tensor:
@@ -48,12 +49,18 @@ TARGETS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "bessel_j0": _bessel_j0,
     "sawtooth": _sawtooth,
 }
+"""The target functions by name, each ``x (P, 1) -> y (P, 1)`` on ``[-π, π]``."""
 
 
 def make_network(
     width: int, reps: int, ansatz: Ansatz, executor: str, seed: int
 ) -> nn.Sequential:
-    """``QKANLayer(1, width) -> QKANLayer(width, 1)`` with seeded initialisation."""
+    """``QKANLayer(1, width) -> QKANLayer(width, 1)`` with seeded initialisation.
+
+    >>> net = make_network(4, 3, "pz", "auto", seed=0)
+    >>> net(torch.zeros(7, 1, dtype=torch.float64)).shape
+    torch.Size([7, 1])
+    """
     gen = torch.Generator().manual_seed(seed)
     kw: dict[str, Any] = {"reps": reps, "ansatz": ansatz, "executor": executor, "seed": gen,
                           "dtype": torch.float64}

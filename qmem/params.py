@@ -46,7 +46,11 @@ MAX_SIZE = 1_000_000
 
 
 class ModuleCount(TypedDict):
-    """Trainable parameters owned directly by one module."""
+    """Trainable parameters owned directly by one module.
+
+    >>> count_parameters(nn.Linear(2, 1))["by_module"][""]
+    {'quantum': 0, 'classical': 3, 'total': 3}
+    """
 
     quantum: int
     classical: int
@@ -55,7 +59,12 @@ class ModuleCount(TypedDict):
 
 class ParameterCount(TypedDict):
     """Result of :func:`count_parameters`; ``by_module`` is keyed by qualified module name
-    (``""`` is the root) and lists only modules that own trainable parameters."""
+    (``""`` is the root) and lists only modules that own trainable parameters.
+
+    >>> count = count_parameters(nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)))
+    >>> count["total"], sorted(count["by_module"])
+    (13, ['0', '2'])
+    """
 
     quantum: int
     classical: int
