@@ -53,7 +53,17 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, rename, fsync folder)."""
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename, fsync folder).
+
+    The folder is created if missing; on any error the temporary file is removed and the
+    old ``path`` (if any) is left as it was.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "sub" / "b.bin"
+    >>> atomic_write_bytes(p, bytes([0, 1]))
+    >>> list(p.read_bytes()), [f.name for f in p.parent.iterdir()]   # no temporary file left
+    ([0, 1], ['b.bin'])
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -73,7 +83,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 ``text`` atomically."""
+    """Write UTF-8 ``text`` atomically.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.txt"
+    >>> atomic_write_text(p, "φ(x)")
+    >>> p.read_bytes().decode("utf-8"), len(p.read_bytes())
+    ('φ(x)', 5)
+    """
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -113,7 +130,14 @@ def read_json(path: str | Path) -> Any:
 
 
 def atomic_save_torch(path: str | Path, obj: Mapping[str, Any]) -> None:
-    """``torch.save`` ``obj`` atomically (load it with :func:`load_torch`)."""
+    """``torch.save`` ``obj`` atomically (load it with :func:`load_torch`).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ckpt.pt"
+    >>> atomic_save_torch(p, {"w": torch.ones(2), "epoch": 3})
+    >>> load_torch(p)["epoch"]
+    3
+    """
     buf = io.BytesIO()
     torch.save(dict(obj), buf)
     atomic_write_bytes(path, buf.getvalue())
@@ -125,6 +149,14 @@ def load_torch(path: str | Path) -> dict[str, Any]:
     Raises:
         FileNotFoundError: no such file.
         ValueError: the file is not a readable checkpoint.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "bad.pt"
+    >>> atomic_write_text(p, "not a checkpoint")
+    >>> load_torch(p)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ...
     """
     p = Path(path)
     if not p.is_file():
@@ -153,7 +185,15 @@ def _git_commit() -> str | None:
 
 
 def environment(device: torch.device, seed: int) -> dict[str, Any]:
-    """Versions, git commit, device, threads and seed of a run (for ``env.json``)."""
+    """Versions, git commit, device, threads and seed of a run (for ``env.json``).
+
+    >>> env = environment(torch.device("cpu"), seed=0)
+    >>> sorted(env)  # doctest: +NORMALIZE_WHITESPACE
+    ['cuda_device', 'device', 'git_commit', 'platform', 'python', 'seed', 'torch_threads',
+     'versions']
+    >>> env["device"], env["versions"]["torch"] == torch.__version__
+    ('cpu', True)
+    """
     from importlib.metadata import PackageNotFoundError, version
 
     versions: dict[str, str | None] = {}

@@ -52,6 +52,12 @@ def collect_runs(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     Raises:
         FileNotFoundError: a path does not exist.
         ValueError: no finished run was found.
+
+    >>> import tempfile
+    >>> collect_runs(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: no finished run (a folder with result.json) under '...'
     """
     from .run import load_run_config
 
@@ -339,6 +345,19 @@ def write_report(
 
     Returns:
         ``{"rows": [...], "files": [...]}``: the summary rows and the files written.
+
+    >>> import tempfile, pathlib
+    >>> from qmem.experiments.config import ExperimentConfig
+    >>> from qmem.experiments.run import run_experiment
+    >>> runs = pathlib.Path(tempfile.mkdtemp())
+    >>> for seed in (0, 1):
+    ...     cfg = ExperimentConfig.from_dict({"data": {"name": "sine", "num": 60},
+    ...         "model": {"name": "lstm", "hidden_size": 2},
+    ...         "train": {"epochs": 1, "device": "cpu", "seed": seed}})
+    ...     _ = run_experiment(cfg, runs / f"seed{seed}", progress=False)
+    >>> made = write_report([runs], runs / "report", plots=False)
+    >>> made["files"], made["rows"][0]["n_seeds"]
+    (['report.md', 'results.csv', 'results.json', 'results.tex'], 2)
     """
     runs = collect_runs(paths)
     rows = summarise(runs)
