@@ -34,6 +34,7 @@ __all__ = [
     "dense_expval",
     "fixed_tensors",
     "phases",
+    "plan_apply",
     "plan_unitary",
     "prefix_tables",
     "readout",
@@ -174,16 +175,38 @@ def plan_unitary(plan: Plan, phases: Tensor, offset: int) -> Tensor | None:
         mats = mats.unflatten(2, (2, 2))  # (S, n, 2, 2, *T)
         if t:
             mats = mats.movedim(-1, 0)  # (B, S, n, 2, 2)
-        u = torch.eye(2**n, dtype=cdtype, device=device)
-        for s, (_, fixed) in enumerate(plan.chain):
-            if fixed is not None:
-                perm, sign = fixed_tensors(plan, fixed, cdtype, device)
-                u = u[..., perm, :] * sign if fixed.signed else u[..., perm, :]
-            u = _apply_per_wire(u, mats[..., s, :, :, :], n)
+        return _apply_layers(plan, mats, torch.eye(2**n, dtype=cdtype, device=device))
     if plan.trailing is not None:
         perm, sign = fixed_tensors(plan, plan.trailing, cdtype, device)
         u = u[..., perm, :] * sign if plan.trailing.signed else u[..., perm, :]
     return u
+
+
+def _apply_layers(plan: Plan, mats: Tensor, u: Tensor) -> Tensor:
+    """``G_S … G_1 u`` (then the trailing CNOT/CZ run) for ``u`` ``(..., 2^n, C)``, layer by
+    layer and wire by wire, from the run matrices ``mats`` ``(..., S, n, 2, 2)``."""
+    n, cdtype, device = plan.n, u.dtype, u.device
+    for s, (_, fixed) in enumerate(plan.chain):
+        if fixed is not None:
+            perm, sign = fixed_tensors(plan, fixed, cdtype, device)
+            u = u[..., perm, :] * sign if fixed.signed else u[..., perm, :]
+        u = _apply_per_wire(u, mats[..., s, :, :, :], n)
+    if plan.trailing is not None:
+        perm, sign = fixed_tensors(plan, plan.trailing, cdtype, device)
+        u = u[..., perm, :] * sign if plan.trailing.signed else u[..., perm, :]
+    return u
+
+
+def plan_apply(plan: Plan, phases: Tensor, offset: int, psi: Tensor) -> Tensor:
+    """``U ψ`` for shared block ``phases`` ``(m, 2)`` (see :func:`plan_unitary`) and states
+    ``psi`` ``(2^n, B)``, without building ``U``: the block's layers applied to ``psi`` wire
+    by wire (``S·n`` small products of ``2^n·B`` amplitudes each, against ``U``'s ``S·n·4^n``
+    to build and ``4^n·B`` to apply: cheaper whenever ``B`` is below ``2^n``)."""
+    if not plan.chain:
+        return _apply_layers(plan, phases.new_zeros(0, 0, 2, 2), psi)
+    tables = block_tables(plan, phases.shape[0], offset, REAL[phases.dtype], phases.device)
+    mats = _run_matrices(phases, tables).unflatten(2, (2, 2))  # (S, n, 2, 2)
+    return _apply_layers(plan, mats, psi)
 
 
 def _z_signs_t(plan: Plan, dtype: torch.dtype, device: torch.device) -> Tensor:
@@ -244,7 +267,9 @@ def dense_expval(
     prefix_source = angles if prefix_in_angles else full
     rows = prefix_source.reshape(size, prefix_source.shape[-1]).T.contiguous()  # (m, B)
     psi = _product_state(plan, phases(rows))  # (2^n, B)
-    if block_shared:
+    if block_shared and unitary is None and size < 2**plan.n:
+        psi = plan_apply(plan, phases(shared), k, psi)  # fewer samples than amplitudes
+    elif block_shared:
         u = (
             unitary if unitary is not None else plan_unitary(plan, phases(shared), k)
         )  # (2^n, 2^n): one for the whole batch

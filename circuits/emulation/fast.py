@@ -57,13 +57,17 @@ def fast_expval(
 # encoding and weight reshape fused in) with a hand-written backward, instead of autograd's
 # graph of ~60 nodes: at these sizes the cost is the number of tensor ops, not flops.
 # Forward: one trig evaluation for all angles (prefix and block), one gather + product for
-# all term coefficients, one bmm per part for the wire states / matrices, one gather +
-# product for the product state (and dψ/dθ: a term's coefficient is a product of phases
-# e^{±iθ/2}, so its derivative is the same product times ±i/2, folded into the constant
-# term matrices) and for the layers G_s, S - 1 matmuls for U.
-# Backward: ∂L/∂φ -> ∂L/∂ψ = U^† ∂L/∂φ, input gradients Re Σ conj(∂L/∂ψ) dψ/dθ, and the
-# block's through partial traces (_fast_unitary_backward). A backward that must itself be
-# differentiable (create_graph=True) recomputes with the autograd path.
+# all term coefficients, one bmm per part for the wire states / matrices (and each wire
+# state's derivative in its angles: a term's coefficient is a product of phases e^{±iθ/2},
+# so its derivative is the same product times ±i/2, folded into the constant term
+# matrices), one gather + product for the product state and for the layers G_s, S - 1
+# matmuls for U.
+# Backward: ∂L/∂φ -> ∂L/∂ψ = U^† ∂L/∂φ; the input gradients by the adjoint method
+# (_prefix_backward: one wire's environment of ∂L/∂ψ, Re Σ_a e_w[a] dφ_w[a]/dθ, costs two
+# gathers and two reductions of n·2^n·B amplitudes, where forward-mode tables of dψ/dθ cost
+# n·dc product states); the block's through partial traces (_fast_unitary_backward). A
+# backward that must itself be differentiable (create_graph=True) recomputes with the
+# autograd path.
 
 
 def _derivative_factors(dc: int) -> np.ndarray:
@@ -104,7 +108,8 @@ def _factor_columns(n: int, dc: int, jac: bool) -> np.ndarray:
 
 
 class _PrefixFast:
-    """Fast-path tables of the product state (``jac``: also ``dψ/dθ``)."""
+    """Fast-path tables of the product state (``jac``: also each wire state's derivative
+    in its angles, and the wire orders of :func:`_prefix_backward`)."""
 
     def __init__(self, plan: Plan, m: int, dtype: torch.dtype, device: torch.device, jac: bool):
         rt = prefix_tables(plan, m, dtype, device)
@@ -122,14 +127,18 @@ class _PrefixFast:
         fext = _derivative_factors(dc)[:j]  # (J, K)
         terms0 = rt.terms_np[:, [0, 2], None, :] * fext  # (n, 2, J, K)
         self.terms0 = torch.as_tensor(terms0.reshape(n, 2 * j, k), dtype=cdtype, device=device)
-        # wire states, flat (n, 2, J): amplitude a of column c of wire w; factor w of ψ (row
-        # 0) reads column 0, of dψ/dθ (rows (v, d)) column 1 + d if w == v
-        col = _factor_columns(n, dc, jac)  # (M, n)
+        # wire states, flat (n, 2, J): amplitude a of column c of wire w; factor w of ψ
+        # reads column 0
+        col = _factor_columns(n, dc, False)  # (1, n)
         every, wires = wire_bits(n), np.arange(n)[:, None]  # (n, 2^n), (n, 1)
-        table = (wires * 2 + every) * j + col[:, :, None]  # (M, n, 2^n)
+        table = (wires * 2 + every) * j + col[:, :, None]  # (1, n, 2^n)
         self.table, self.table_shape = _flat(table, device), table.shape
         identity = len(pos) == n * dc and (pos == np.arange(m)).all()  # no padding rows
         self.pos = None if identity else torch.as_tensor(pos, device=device)
+        self.dc = dc
+        if jac:  # per wire w, the basis states ordered by (bit w, the other bits)
+            order = np.concatenate([np.argsort(every[w], kind="stable") for w in range(n)])
+            self.wire_order = _flat(order, device)  # (n·2^n,)
 
 
 def _bit_major(idx: np.ndarray, rows: int) -> np.ndarray:
@@ -329,8 +338,8 @@ def _fast_dense(
     coef_prefix = coef[:n_prefix].view(p.n, p.k, size)  # (n, K, B)
     states = torch.bmm(p.terms0, coef_prefix)  # (n, 2·J, B): wire states [, d/dθ]
     psis = states.view(p.terms0.shape[0] * p.terms0.shape[1], size)  # (n·2·J, B)
-    psis = psis.index_select(0, p.table)  # (M·n·N, B)
-    psis = psis.view(*p.table_shape, size).prod(1)  # (1 [+ n·dc], 2^n, B): ψ [, dψ/dθ]
+    psis = psis.index_select(0, p.table)  # (n·N, B)
+    psis = psis.view(*p.table_shape, size).prod(1)  # (1, 2^n, B): ψ
     block = None
     if with_block:
         coef_block = coef[n_prefix:].view(-1, t.block.k, 1)  # (S·n, K, 1)
@@ -338,20 +347,40 @@ def _fast_dense(
     phi = unitary @ psis[0]  # (2^n, B)
     re, im = phi.real, phi.imag
     out = torch.addcmul(re * re, im, im).t() @ t.z  # |φ|² (2^n, B) -> ⟨Z⟩ (B, R)
-    return out.reshape(*angles.shape[:-1], out.shape[-1]), (unitary, psis, phi, block)
+    states = states.view(p.n, 2, p.j, size) if t.jx else None  # (n, 2, J, B)
+    return out.reshape(*angles.shape[:-1], out.shape[-1]), (unitary, psis, phi, block, states)
+
+
+def _prefix_backward(p: _PrefixFast, psi: Tensor, grad_psi: Tensor, states: Tensor) -> Tensor:
+    """Gradients ``(n·dc, B)`` of the prefix angles (wire-major) by the adjoint method.
+
+    ``ψ = ⊗_w φ_w``, so ``Re Σ_j conj(g_j) dψ_j/dθ = Re Σ_a e_w[a] dφ_w[a]/dθ`` for an angle
+    of wire ``w``, with the environment ``e_w[a] = Σ_rest conj(g[a, rest]) χ_w[rest]`` and
+    ``χ_w = ⊗_{v≠w} φ_v``. Both come from ``ψ`` and ``g`` with wire ``w``'s bit first:
+    ``χ_w = Σ_a conj(φ_w[a]) ψ[a, ·]`` (each ``φ_w`` is a unit vector).
+    """
+    n, size = p.n, psi.shape[-1]
+    half = psi.shape[0] // 2
+    phi, dphi = states[:, :, 0], states[:, :, 1:]  # (n, 2, B), (n, 2, dc, B)
+    by_wire = psi.index_select(0, p.wire_order).view(n, 2, half, size)  # (n, 2, N/2, B)
+    chi = (by_wire * phi.conj().unsqueeze(2)).sum(1)  # (n, N/2, B): ⊗ of the other wires
+    g_wire = grad_psi.index_select(0, p.wire_order).view(n, 2, half, size)
+    env = torch.linalg.vecdot(g_wire, chi.unsqueeze(1), dim=2)  # (n, 2, B): Σ conj(g) χ
+    grad = (env.unsqueeze(2) * dphi).sum(1).real  # (n, dc, B)
+    return grad.reshape(n * p.dc, size)
 
 
 def _fast_dense_backward(
     t: _FastTables, saved: Any, grad_out: Tensor, need_u: bool
 ) -> tuple[Tensor | None, Tensor | None]:
     """Gradients ``(angles (m, B) or None, U-or-shared or None)`` of the fast path."""
-    unitary, psis, phi, block = saved
+    unitary, psis, phi, block, states = saved
     grad_out = grad_out.reshape(phi.shape[1], t.z.shape[1])  # (B, R)
     grad_phi = (t.z2 @ grad_out.t()) * phi  # (2^n, B): 2 ∂L/∂p · φ
     grad_angles = grad_block = None
-    grad_psi = unitary.mH @ grad_phi if psis.shape[0] > 1 or block is not None else None
-    if psis.shape[0] > 1:  # Re Σ_j conj(∂L/∂ψ_j) dψ_j/dθ
-        grad_rows = torch.linalg.vecdot(grad_psi, psis[1:], dim=-2).real  # (m, B)
+    grad_psi = unitary.mH @ grad_phi if states is not None or block is not None else None
+    if states is not None:  # Re Σ_j conj(∂L/∂ψ_j) dψ_j/dθ, by the adjoint method
+        grad_rows = _prefix_backward(t.prefix, psis[0], grad_psi, states)  # (n·dc, B)
         pos = t.prefix.pos
         grad_angles = grad_rows if pos is None else grad_rows[pos]  # (m, B)
     if block is not None:  # (∂L/∂U)^† U = ψ (∂L/∂ψ)^†

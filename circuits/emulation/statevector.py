@@ -18,7 +18,10 @@ gates is ``Σ_k (Π_d e^{±iθ_d/2})·C_k`` with constant ``C_k``: one gather, a
 one matmul for *all* runs and wires at once. Fixed gates (H, X, …) are folded into the
 constants. A run of CNOT/CZ gates is a signed permutation, folded into the column indices
 of the next layer's Kronecker product, which is itself one gather and ``n - 1`` products
-(up to 6 qubits; at 7 and 8 the layers are applied to ``U`` wire by wire).
+(up to 6 qubits; at 7 and 8 the layers are applied to ``U`` wire by wire). With fewer
+samples than amplitudes (``B < 2^n``, e.g. 7-8 qubits at small batches) and no ``U`` given,
+the layers are applied to the states themselves instead, wire by wire: ``S·n·2^n·B`` work
+against building ``U`` for ``S·n·4^n``.
 At VQC sizes the cost is the number of tensor ops, not flops, and this keeps it to a few
 dozen per forward pass whatever the depth. Per-sample tensors keep the batch as their last
 dimension so that gathers copy contiguous rows. Memory and time grow as ``n·4^n``, so the
@@ -26,8 +29,11 @@ path is limited to :data:`DENSE_MAX_QUBITS` qubits (``ValueError`` past it).
 
 Its common case (per-sample prefix, shared block, up to 6 qubits, at most 3 rotations per
 wire and run) is ONE autograd node with a hand-written backward: the forward also builds
-``dψ/dθ`` per sample (a coefficient's derivative is itself times ``±i/2``), the backward is
-a few matmuls plus, for the block's angles, one-wire partial traces of
+each wire state's derivative in its angles (a coefficient's derivative is itself times
+``±i/2``); the backward is a few matmuls, the input gradient by the adjoint method (each
+wire's environment in ``∂L/∂ψ``, two gathers and two reductions of ``n·2^n·B`` amplitudes,
+instead of ``n·dc`` per-sample derivative states ``dψ/dθ``) and, for the block's angles,
+one-wire partial traces of
 ``F_s P_s (∂L/∂U)^† U P_s^† F_s^†`` (``P_s`` the layers before layer ``s``, ``F_s`` its
 CNOT/CZ run). About 25 tensor ops forward and 20 backward for the QLSTM circuit, against
 ~60 autograd nodes; a backward with ``create_graph=True`` recomputes through plain autograd
@@ -64,10 +70,13 @@ True
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import torch
 from torch import Tensor
+
+from qmem.validation import check_size_budget
 
 from ..ir import Circuit
 from .dense import dense_expval, phases, plan_unitary
@@ -77,6 +86,7 @@ from .plan import COMPLEX, plan_of, prefix_and_block
 
 __all__ = [
     "DENSE_MAX_QUBITS",
+    "MAX_AMPLITUDES",
     "Method",
     "block_unitary",
     "complex_dtype",
@@ -88,6 +98,10 @@ __all__ = [
 
 Method = Literal["auto", "dense", "gates"]
 _METHODS: tuple[str, ...] = ("auto", "dense", "gates")
+
+MAX_AMPLITUDES = 2**27
+"""Largest state-vector batch of the gate-by-gate path (``batch·2^n`` amplitudes: 2 GiB of
+complex128); a larger call is refused before it allocates."""
 
 DENSE_MAX_QUBITS = 8
 """Largest qubit count of the dense path. Building ``U`` costs ~n·4^n per layer whatever the
@@ -282,6 +296,11 @@ def expval_z(
             raise ValueError(f"unitary must have dtype {cdtype} for {angles.dtype} angles")
         return _dense(circuit, angles, shared_angles, unitary)
     if method == "gates" or (method == "auto" and circuit.n_qubits > DENSE_MAX_QUBITS):
+        check_size_budget(
+            "the gate-by-gate state vectors (batch x 2^n_qubits amplitudes)",
+            math.prod(angles.shape[:-1]) * 2**circuit.n_qubits,
+            limit=MAX_AMPLITUDES,
+        )
         return gates_expval(circuit, angles, shared_angles)
     return _dense(circuit, angles, shared_angles)
 

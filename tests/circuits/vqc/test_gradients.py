@@ -66,6 +66,22 @@ def test_gradients_match_parameter_shift(name: str, method: str) -> None:
     np.testing.assert_allclose(gw.numpy(), want_w, atol=1e-10)
 
 
+def test_seven_and_eight_qubits_match_the_reference_simulator() -> None:
+    # the dense path past the gathered Kronecker size, against the independent numpy
+    # simulator; both sides of its switch (states < amplitudes: the block applied to the
+    # states; else U built), and gradcheck of the first
+    for spec, batch in ((chen2020_spec(7, 1, n_outputs=3), 3), (chen2024_spec(8, 2), 300)):
+        x, w = _data(spec, batch, seed=21)
+        want = ref_circuit(build_circuit(spec), vqc_angles(spec, x[:3], w).numpy())
+        got = vqc(x, w, family=spec)[:3]  # a batch of 300 > 2^8 builds U: check 3 of its rows
+        np.testing.assert_allclose(got.numpy(), want, atol=1e-12)
+    spec = chen2020_spec(7, 1, n_outputs=2)
+    x, w = _data(spec, 2, seed=22)
+    x.requires_grad_(True)
+    w.requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda a, b: vqc(a, b, family=spec), (x, w))
+
+
 @pytest.mark.parametrize("method", ["dense", "gates"])
 def test_gradcheck(method: str) -> None:
     spec = chen2020_spec(3, 2, n_outputs=2)
@@ -76,12 +92,16 @@ def test_gradcheck(method: str) -> None:
     assert torch.autograd.gradgradcheck(lambda a, b: vqc(a, b, n_outputs=2, method=method), (x, w))
 
 
-# Specs for the one-node dense path (hand-written backward): the three above, a 6-qubit
-# chen2020 (largest gathered Kronecker size), CNOT+CZ ring with a trailing-free block, and a
-# run of 4 rotations per wire (more than one fused chunk: the autograd dense path instead).
+# Specs for the one-node dense path (hand-written backward, the input gradient by the adjoint
+# method): the three above, a 6-qubit chen2020 (largest gathered Kronecker size), CNOT+CZ ring
+# with a trailing-free block, and a run of 4 rotations per wire (more than one fused chunk:
+# the autograd dense path instead); 7 and 8 qubits: the dense path applying the block to the
+# states wire by wire (fewer samples than amplitudes) or building U (more).
 FAST_SPECS = {
     **SPECS,
     "chen2020_6q": chen2020_spec(6, 2, n_outputs=3),
+    "chen2020_7q": chen2020_spec(7, 2, n_outputs=2),
+    "chen2024_8q": chen2024_spec(8, 2),
     "ring_cz": VQCSpec(
         n_qubits=3, n_layers=2, entangler="ring", entangler_gate="CZ", rotations=("RY", "RX")
     ),
