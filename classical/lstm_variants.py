@@ -69,6 +69,7 @@ __all__ = [
 ]
 
 Variant = Literal["v", "nig", "nfg", "nog", "niaf", "noaf", "np", "cifg", "fgr"]
+"""A Greff et al. variant by name (:data:`VARIANT_NAMES` spells each out)."""
 VARIANTS: tuple[str, ...] = get_args(Variant)
 """The variant names, in the paper's order (V first)."""
 
@@ -121,6 +122,10 @@ class VariantStep(NamedTuple):
     """One step of a variant: the new state ``h, c`` and the gate activations, each ``(B, H)``.
 
     A constant gate (NIG's ``i``, NFG's ``f``, NOG's ``o``) is a tensor of ones.
+
+    >>> step = variant_update("cifg", torch.zeros(1, 3), torch.zeros(1, 1))  # blocks f, g, o
+    >>> step._fields, step.i.tolist()                                         # i = 1 - f
+    (('h', 'c', 'i', 'f', 'g', 'o'), [[0.5]])
     """
 
     h: torch.Tensor

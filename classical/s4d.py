@@ -51,7 +51,9 @@ from .seeded import seeded_linear
 __all__ = ["S4DActivation", "S4DCell", "S4DInit", "s4d_init_A", "s4d_kernel", "zoh"]
 
 S4DInit = Literal["lin", "inv"]
+"""Initialisation of the diagonal ``A``: S4D-Lin or S4D-Inv (:func:`s4d_init_A`)."""
 S4DActivation = Literal["gelu", "tanh", "identity"]
+"""The activation applied to the SSM's output features."""
 
 
 def s4d_init_A(modes: int, init: S4DInit = "lin") -> torch.Tensor:
@@ -102,6 +104,11 @@ def s4d_kernel(dtA: torch.Tensor, B_bar: torch.Tensor, C: torch.Tensor, length: 
 
     Returns:
         ``(H, T)`` real.
+
+    >>> K = s4d_kernel(torch.tensor([[-0.5 + 0j]]), torch.tensor([[1 + 0j]]),
+    ...                torch.tensor([[0.5 + 0j]]), 3)              # K_l = e^{-l/2}
+    >>> [round(v, 4) for v in K[0].tolist()]
+    [1.0, 0.6065, 0.3679]
     """
     powers = _powers(dtA, length)  # (H, M, T)
     return 2 * torch.einsum("hm,hmt->ht", C * B_bar, powers).real

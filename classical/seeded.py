@@ -24,7 +24,14 @@ __all__ = ["init_linear_", "seeded_linear"]
 
 @torch.no_grad()
 def init_linear_(linear: nn.Linear, generator: torch.Generator) -> nn.Linear:
-    """Re-initialise ``linear`` in place from ``generator`` (torch's default distribution)."""
+    """Re-initialise ``linear`` in place from ``generator`` (torch's default distribution:
+    weight and bias uniform in ``±1/√in_features``).
+
+    >>> a = init_linear_(nn.Linear(3, 2), torch.Generator().manual_seed(0))
+    >>> b = init_linear_(nn.Linear(3, 2), torch.Generator().manual_seed(0))
+    >>> torch.equal(a.weight, b.weight), bool(a.weight.abs().max() <= 3 ** -0.5)
+    (True, True)
+    """
     bound = 1.0 / math.sqrt(linear.in_features) if linear.in_features > 0 else 0.0
     linear.weight.uniform_(-bound, bound, generator=generator)
     if linear.bias is not None:

@@ -74,7 +74,12 @@ def _matvec(w: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 
 def memory_loss(weights: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """The associative loss ``‖M(k) - v‖²`` per sample: ``(B, depth, H, H), (B, H) -> (B,)``."""
+    """The associative loss ``‖M(k) - v‖²`` per sample: ``(B, depth, H, H), (B, H) -> (B,)``.
+
+    >>> W = torch.eye(2).expand(1, 1, 2, 2)                 # linear memory M(k) = k
+    >>> memory_loss(W, torch.tensor([[1.0, 2.0]]), torch.tensor([[1.0, 0.0]]))
+    tensor([4.])
+    """
     return ((memory_apply(weights, k) - v) ** 2).sum(-1)
 
 

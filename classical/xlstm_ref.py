@@ -29,6 +29,7 @@ __all__ = ["XLSTM_INSTALL_HINT", "XLSTMRef", "xlstm_available"]
 XLSTM_INSTALL_HINT = (
     "the 'xlstm_ref' model needs the optional package 'xlstm': pip install qmem[xlstm]"
 )
+"""The message of the ``ImportError`` raised when ``xlstm`` is missing."""
 
 
 def xlstm_available() -> bool:
@@ -50,6 +51,13 @@ class XLSTMRef(nn.Module):
 
     Raises:
         ImportError: ``xlstm`` is not installed (message: ``pip install qmem[xlstm]``).
+
+    >>> try:
+    ...     model = XLSTMRef(1, 4, 1, generator=torch.Generator().manual_seed(0))
+    ... except ImportError as err:                 # without the optional package
+    ...     assert str(err) == XLSTM_INSTALL_HINT
+    ... else:
+    ...     assert model(torch.zeros(2, 3, 1))[0].shape == (2, 3, 1)
     """
 
     recurrent = True
