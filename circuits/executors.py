@@ -26,6 +26,7 @@ ValueError: unknown executor 'blosh' (did you mean 'bloch'?); allowed for daruan
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -93,6 +94,11 @@ class Job(Protocol):
 @runtime_checkable
 class Executor(Protocol):
     """What a registered executor provides.
+
+    An executor may also define ``check_options(options) -> None``, raising
+    ``TypeError``/``ValueError`` for bad option *values*; :func:`check_executor_options`
+    then calls it, so a layer refuses ``shots=-1`` when the option is set, not at its first
+    call.
 
     Attributes:
         name: the registry name (not ``"auto"``).
@@ -218,8 +224,9 @@ def check_executor_options(kind: CircuitKind, name: str, options: Mapping[str, A
     """Return ``dict(options)`` if executor ``name`` takes every key, else raise.
 
     Raises:
-        TypeError: ``options`` is not a mapping, or a key is not a str.
-        ValueError: an unknown key (named, with a did-you-mean suggestion).
+        TypeError: ``options`` is not a mapping, or a key is not a str; a value of the wrong
+            type (where the executor checks its values, see :class:`Executor`).
+        ValueError: an unknown key (named, with a did-you-mean suggestion); a bad value.
 
     >>> check_executor_options("vqc", "qiskit", {"shotz": 10})
     Traceback (most recent call last):
@@ -238,14 +245,18 @@ def check_executor_options(kind: CircuitKind, name: str, options: Mapping[str, A
         if not allowed:
             raise ValueError(
                 f"executor {name!r} takes no options, got {sorted(options)}; unknown option "
-                f"{key!r}"
+                f"{key!r}{_elsewhere(kind, key)}"
             )
         listed = ", ".join(repr(a) for a in allowed)
         raise ValueError(
             f"unknown option {key!r} for executor {name!r}{suggest(key, allowed)}; "
             f"allowed: {listed}"
         )
-    return dict(options)
+    out = dict(options)
+    hook = getattr(_REGISTRY.get(name), "check_options", None) if out else None
+    if callable(hook):
+        hook(out)
+    return out
 
 
 def set_auto_rule(kind: CircuitKind, rule: AutoRule | None) -> None:
@@ -281,6 +292,24 @@ def pick_auto(kind: CircuitKind, job: Any, candidates: tuple[Executor, ...]) -> 
     if rule is None or len(candidates) == 1:
         return candidates[0]
     return rule(job, candidates)
+
+
+def _elsewhere(kind: CircuitKind, key: str) -> str:
+    """A hint naming the executors of ``kind`` that take ``key`` (or the option it is
+    closest to), for an executor that takes no options."""
+    takers: dict[str, list[str]] = {}
+    for ex_name in executor_names(kind)[1:]:
+        for option in _REGISTRY[ex_name].options:
+            takers.setdefault(option, []).append(ex_name)
+    if key in takers:
+        option, lead = key, " ("
+    else:
+        close = difflib.get_close_matches(key, list(takers), n=1, cutoff=0.6)
+        if not close:
+            return ""
+        option, lead = close[0], f" (did you mean {close[0]!r}? "
+    names = ", ".join(repr(n) for n in takers[option])
+    return f"{lead}an option of {names}: set that executor)"
 
 
 def resolve_executor(kind: CircuitKind, name: str, job: Any) -> Executor:

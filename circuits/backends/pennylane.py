@@ -38,10 +38,19 @@ from typing import Any, Literal
 
 import torch
 
+from qmem.config import suggest
+
 from ..executors import CircuitKind, register_executor
 from ..ir import Circuit, check_angles
 
-__all__ = ["DiffMethod", "PennyLaneExecutor", "clear_cache", "expval_z", "installed_devices"]
+__all__ = [
+    "DiffMethod",
+    "PennyLaneExecutor",
+    "check_options",
+    "clear_cache",
+    "expval_z",
+    "installed_devices",
+]
 
 DiffMethod = Literal["best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device"]
 _DIFF_METHODS: tuple[str, ...] = (
@@ -72,8 +81,46 @@ def installed_devices() -> tuple[str, ...]:
 
 
 def _check_shots(shots: int | None) -> None:
-    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, int) or shots < 1):
+    if shots is None:
+        return
+    if isinstance(shots, bool) or not isinstance(shots, int):
+        raise TypeError(f"shots must be None (exact) or a positive int, got {shots!r}")
+    if shots < 1:
         raise ValueError(f"shots must be None (exact) or a positive int, got {shots!r}")
+
+
+def check_options(
+    device: str = "default.qubit",
+    diff_method: str = "best",
+    shots: int | None = None,
+    seed: int | None = None,
+    *,
+    known_device: bool = True,
+) -> None:
+    """Check the values of :func:`expval_z`'s options (``TypeError``/``ValueError``) without
+    importing PennyLane (``known_device``: the device must be among the installed plugins;
+    an executor checks it when its options are set, ``expval_z`` when it builds a device)."""
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a PennyLane device name (str), got {device!r}")
+    known = installed_devices() if known_device else ()
+    if known and device not in known:
+        raise ValueError(
+            f"unknown PennyLane device {device!r}{suggest(device, known)}; installed "
+            f"devices: {', '.join(known)}"
+        )
+    if diff_method not in _DIFF_METHODS:
+        raise ValueError(f"unknown diff_method {diff_method!r}; allowed: {_DIFF_METHODS}")
+    _check_shots(shots)
+    if shots is not None and diff_method in ("backprop", "adjoint"):
+        raise ValueError(
+            f"diff_method={diff_method!r} needs exact expectations (shots=None), got "
+            f"shots={shots}; use 'parameter-shift', 'finite-diff' or 'best' with shots"
+        )
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be None or a non-negative int, got {seed!r}")
+        if seed < 0:
+            raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
 
 
 def _gate_table() -> dict[str, Callable[..., Any]]:
@@ -189,18 +236,7 @@ def expval_z(
     0.5
     """
     check_angles(circuit, angles)
-    if diff_method not in _DIFF_METHODS:
-        raise ValueError(f"unknown diff_method {diff_method!r}; allowed: {_DIFF_METHODS}")
-    _check_shots(shots)
-    if shots is not None and diff_method in ("backprop", "adjoint"):
-        raise ValueError(
-            f"diff_method={diff_method!r} needs exact expectations (shots=None), got "
-            f"shots={shots}; use 'parameter-shift', 'finite-diff' or 'best' with shots"
-        )
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a PennyLane device name (str), got {device!r}")
+    check_options(device, diff_method, shots, seed, known_device=False)
 
     lead = tuple(angles.shape[:-1])
     n_read = len(circuit.readout)
@@ -232,6 +268,9 @@ class PennyLaneExecutor:
 
     def unsupported(self, job: Any) -> str | None:
         return None
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        check_options(**options)
 
     def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
         return expval_z(job.circuit, job.angles(), **options)

@@ -51,12 +51,45 @@ from ..executors import CircuitKind, register_executor
 from ..export import QISKIT_BASIS, build_qiskit
 from ..ir import Circuit, check_angles
 
-__all__ = ["QiskitExecutor", "clear_cache", "expval_z"]
+__all__ = ["QiskitExecutor", "check_options", "clear_cache", "expval_z"]
 
 
 def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__})")
+    if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def check_options(
+    shots: int | None = None,
+    seed: int | None = None,
+    noise_model: Any = None,
+    chunk_size: int = 128,
+    max_parallel_threads: int = 1,
+) -> None:
+    """Check the values of :func:`expval_z`'s options (``TypeError``/``ValueError``);
+    qiskit-aer is imported only to check a given ``noise_model``."""
+    if shots is not None:
+        _positive_int("shots", shots)
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise TypeError(f"seed must be None or a non-negative int, got {seed!r}")
+        if seed < 0:
+            raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
+    _positive_int("chunk_size", chunk_size)
+    if isinstance(max_parallel_threads, bool) or not isinstance(max_parallel_threads, int):
+        raise TypeError(f"max_parallel_threads must be an int >= 0, got {max_parallel_threads!r}")
+    if max_parallel_threads < 0:
+        raise ValueError(f"max_parallel_threads must be an int >= 0, got {max_parallel_threads!r}")
+    if noise_model is not None:
+        from qiskit_aer.noise import NoiseModel
+
+        if not isinstance(noise_model, NoiseModel):
+            raise TypeError(
+                f"noise_model must be a qiskit_aer.noise.NoiseModel or None, "
+                f"got {type(noise_model).__name__}"
+            )
 
 
 @functools.lru_cache(maxsize=256)
@@ -256,23 +289,7 @@ def expval_z(
     True
     """
     check_angles(circuit, angles)
-    if shots is not None:
-        _positive_int("shots", shots)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be None or a non-negative int, got {seed!r}")
-    _positive_int("chunk_size", chunk_size)
-    if isinstance(max_parallel_threads, bool) or not isinstance(max_parallel_threads, int):
-        raise ValueError(f"max_parallel_threads must be an int >= 0, got {max_parallel_threads!r}")
-    if max_parallel_threads < 0:
-        raise ValueError(f"max_parallel_threads must be an int >= 0, got {max_parallel_threads!r}")
-    if noise_model is not None:
-        from qiskit_aer.noise import NoiseModel
-
-        if not isinstance(noise_model, NoiseModel):
-            raise TypeError(
-                f"noise_model must be a qiskit_aer.noise.NoiseModel or None, "
-                f"got {type(noise_model).__name__}"
-            )
+    check_options(shots, seed, noise_model, chunk_size, max_parallel_threads)
 
     lead = tuple(angles.shape[:-1])
     n_read = len(circuit.readout)
@@ -300,6 +317,9 @@ class QiskitExecutor:
 
     def unsupported(self, job: Any) -> str | None:
         return None
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        check_options(**options)
 
     def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
         return expval_z(job.circuit, job.angles(), **options)

@@ -28,6 +28,7 @@ A new ansatz is one :func:`register_ansatz` call.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -294,7 +295,8 @@ def daruan_angles(z: torch.Tensor, theta: torch.Tensor, ansatz: str) -> torch.Te
     spec = get_ansatz(ansatz)
     reps, nd = z.shape[-1], spec.theta_ndim
     lead = torch.broadcast_shapes(z.shape[:-1], theta.shape[:-nd])
-    th = theta.expand(*lead, *theta.shape[-nd:]).reshape(*lead, -1)  # (..., n_θ) row-major
+    n_theta = math.prod(theta.shape[-nd:])
+    th = theta.expand(*lead, *theta.shape[-nd:]).reshape(*lead, n_theta)  # (..., n_θ) row-major
     source = torch.cat([th, z.expand(*lead, reps)], dim=-1)  # (..., n_θ + r)
     index = torch.tensor(_slot_sources(spec.name, reps), device=source.device)
     return source.index_select(-1, index)  # (..., n_slots) in gate order

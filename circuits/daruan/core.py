@@ -29,6 +29,7 @@ import torch
 
 from qmem.validation import check_literal
 
+from ..checks import all_finite
 from ..executors import check_executor_options, resolve_executor
 from ..ir import Circuit
 from .ansatz import MAX_REPS, daruan_angles, daruan_circuit, get_ansatz
@@ -68,18 +69,6 @@ class DaruanJob:
     def angles(self) -> torch.Tensor:
         """Slot angles, shape (..., n_slots)."""
         return daruan_angles(encode(self.x, self.reps, self.w, self.b), self.theta, self.ansatz)
-
-
-def all_finite(x: torch.Tensor) -> bool:
-    """Whether ``x`` holds no NaN or inf: one reduction, the elementwise check only if the sum
-    is not finite (a NaN/inf makes it so; a finite overflow is then told apart).
-
-    >>> all_finite(torch.tensor([1.0, 2.0])), all_finite(torch.tensor([1.0, float("nan")]))
-    (True, False)
-    """
-    if bool(torch.isfinite(x.sum())):
-        return True
-    return bool(torch.isfinite(x).all())
 
 
 def validate_daruan_inputs(

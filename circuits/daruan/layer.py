@@ -43,28 +43,29 @@ from torch import nn
 from qmem.edge_form import Basis, EdgeForm, silu_derivative
 from qmem.validation import (
     check_bool,
+    check_device,
     check_literal,
     check_positive_int,
     check_size_budget,
     make_generator,
 )
 
+from ..checks import (
+    check_finite_parameters,
+    check_input,
+    check_param_dtype,
+    parameter_state,
+    same_state,
+)
+from ..checks import transforms_active as _transforms_active
 from ..executors import Executor, get_executor, pick_auto
 from ..selection import ExecutorSwitch
 from .ansatz import check_ansatz, check_reps, theta_shape
 from .bloch import Readout
-from .core import DaruanJob, all_finite, run_daruan
+from .core import DaruanJob, run_daruan
 from .fourier import fourier_coefficients, harmonics
 
 __all__ = ["BaseActivation", "FourierBasis", "QKANLayer", "ThetaInit"]
-
-_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", None)
-
-
-def _transforms_active() -> bool:
-    """Whether a torch.func transform (vmap) is running."""
-    return _functorch_active is not None and bool(_functorch_active())
-
 
 BaseActivation = Literal["silu", "none"]
 ThetaInit = Literal["xavier", "normal", "zeros"]
@@ -248,7 +249,8 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         self._checked: Any = None  # the parameter state last found finite
         self._prepared = False
         gen = make_generator(seed, generator)
-        kw = {"dtype": dtype or torch.get_default_dtype()}
+        kw = {"dtype": check_param_dtype(dtype)}
+        device = check_device("device", device)
         edges = (out_features, in_features)
         shape = (*edges, *theta_shape(ansatz, reps))
         # drawn in float64 then cast, so a seed gives the same layer in every dtype
@@ -331,29 +333,6 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         )
 
     # ------------------------------------------------------------------ forward
-    def _check_input(self, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
-        if not x.is_floating_point():
-            raise TypeError(f"input must be floating point, got dtype {x.dtype}")
-        ref = self.theta
-        if x.dtype != ref.dtype:
-            raise TypeError(
-                f"input dtype {x.dtype} does not match the layer's parameter dtype {ref.dtype} "
-                f"(convert one: layer.to({x.dtype}) or x.to({ref.dtype}))"
-            )
-        if x.device != ref.device:
-            raise ValueError(
-                f"input is on device {x.device} but the layer's parameters are on {ref.device} "
-                f"(move one: layer.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
-            )
-        if x.dim() < 1 or x.shape[-1] != self.in_features:
-            raise ValueError(
-                f"input must have shape (..., {self.in_features}), got {tuple(x.shape)}"
-            )
-        if not all_finite(x):
-            raise ValueError("input holds non-finite values (NaN or inf)")
-
     _PARAMETERS = (
         "theta",
         "preact_weight",
@@ -364,51 +343,30 @@ class QKANLayer(ExecutorSwitch, nn.Module):
     )
 
     def _parameter_state(self) -> Any:
-        """What the parameters' values depend on, compared by :meth:`_same_state`: the
-        tensors themselves (identity), their in-place version counters and storage; None for
-        inference tensors, which have no version counter (then nothing is reused)."""
+        """The parameters' :func:`~qmem.circuits.checks.parameter_state` (the tensors, their
+        in-place versions and storage), which the finiteness check and the Fourier-weight
+        caches are keyed on; None (nothing reused) under torch.func transforms, whose
+        vmapped parameters have no storage."""
         if _transforms_active():  # vmapped parameters (--vectorize) have no storage
             return None
-        params = tuple(getattr(self, n) for n in self._PARAMETERS)
-        keys = []
-        for p in params:
-            if p is None:
-                continue
-            if p.is_inference():
-                return None
-            keys.append((p._version, p.data_ptr()))
-        return params, tuple(keys)
+        return parameter_state(tuple(getattr(self, n) for n in self._PARAMETERS))
 
-    @staticmethod
-    def _same_state(a: Any, b: Any) -> bool:
-        return (
-            a is not None
-            and b is not None
-            and a[1] == b[1]
-            and all(p is q for p, q in zip(a[0], b[0], strict=True))
-        )
+    _same_state = staticmethod(same_state)
 
     def _check_parameters(self, state: Any) -> None:
         """Refuse NaN/inf in a parameter (named); once per parameter state. Not under
         torch.func transforms (the check branches on values, which vmap cannot; a vectorised
         trainer checks its losses)."""
-        if self._same_state(state, self._checked) or _transforms_active():
+        if same_state(state, self._checked) or _transforms_active():
             return
-        with torch.no_grad():
-            for name in self._PARAMETERS:
-                p = getattr(self, name)
-                if p is not None and not all_finite(p):
-                    raise ValueError(
-                        f"parameter {name!r} of the QKAN layer holds non-finite values (NaN "
-                        "or inf); the layer's weights are broken (e.g. a diverged training step)"
-                    )
+        check_finite_parameters(((n, getattr(self, n)) for n in self._PARAMETERS), "QKAN layer")
         self._checked = state
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer: (..., in_features) -> (..., out_features)."""
         state = None
         if not self._prepared:
-            self._check_input(x)
+            check_input(x, self.theta, self.in_features, "layer")
             state = self._parameter_state()
             self._check_parameters(state)
         elif x.shape[-1] != self.in_features:

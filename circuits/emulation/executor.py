@@ -19,8 +19,10 @@ from typing import Any
 
 from torch import Tensor
 
+from qmem.validation import check_literal
+
 from ..executors import CircuitKind, register_executor
-from .statevector import expval_z, expval_z_mapped
+from .statevector import Method, expval_z, expval_z_mapped
 
 __all__ = ["StatevectorExecutor"]
 
@@ -34,6 +36,10 @@ class StatevectorExecutor:
 
     def unsupported(self, job: Any) -> str | None:
         return None
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        if "method" in options:
+            check_literal("method", options["method"], Method)
 
     def run(self, job: Any, options: Mapping[str, Any]) -> Tensor:
         if job.kind == "vqc":

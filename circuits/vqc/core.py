@@ -38,6 +38,7 @@ from torch import Tensor
 
 from qmem.validation import check_int
 
+from ..checks import all_finite
 from ..executors import check_executor_options, resolve_executor
 from ..ir import Circuit
 from .builder import EncodingMap, build_circuit, check_weights, encoding_map, vqc_angles
@@ -142,6 +143,9 @@ def run_spec(
     :func:`vqc`."""
     options = check_executor_options("vqc", executor, options)
     check_weights(spec, weights)
+    for name, t in (("x", x), ("weights", weights)):
+        if t.is_floating_point() and not all_finite(t):
+            raise ValueError(f"{name} holds non-finite values (NaN or inf)")
     job = VQCJob(spec, x, weights)
     return resolve_executor("vqc", executor, job).run(job, options)
 
@@ -176,7 +180,8 @@ def vqc(
 
     Raises:
         ValueError: unknown family/executor/executor option, wrong input width or weight
-            shape, or too many qubits for ``method="dense"``.
+            shape, NaN/inf in ``x`` or ``weights``, or too many qubits for
+            ``method="dense"``.
         TypeError: non-float tensors.
 
     >>> x = torch.tensor([[0.1, 0.2, 0.3, 0.4]], dtype=torch.float64)

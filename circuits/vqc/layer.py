@@ -20,8 +20,15 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from qmem.validation import make_generator
+from qmem.validation import check_device, make_generator
 
+from ..checks import (
+    check_finite_parameters,
+    check_input,
+    check_param_dtype,
+    parameter_state,
+    same_state,
+)
 from ..emulation import statevector
 from ..ir import Circuit
 from ..selection import ExecutorSwitch
@@ -30,6 +37,11 @@ from .core import VQCJob, resolve_spec
 from .spec import Family, VQCSpec
 
 __all__ = ["VQCLayer"]
+
+
+def _mode() -> tuple[bool, bool]:
+    """The autograd mode a prepared unitary belongs to: (inference mode, grad enabled)."""
+    return torch.is_inference_mode_enabled(), torch.is_grad_enabled()
 
 
 class VQCLayer(ExecutorSwitch, nn.Module):
@@ -56,9 +68,17 @@ class VQCLayer(ExecutorSwitch, nn.Module):
         dtype: parameter dtype (default: torch's default dtype).
         device: parameter device.
 
+    Input rule (the same as every qmem model's, ``docs/errors.md``): the input must be a
+    floating-point tensor of the weights' dtype (``TypeError`` naming both; nothing is cast)
+    on their device (``ValueError`` naming both), with finite values; the weights must be
+    finite too (checked once per weight state). An empty batch gives an empty result.
+
     Raises:
         ValueError: bad sizes, family, executor or executor option, or both ``seed`` and
-            ``generator``.
+            ``generator``; at a call, an input of another width or device, NaN/inf in the
+            input or the weights.
+        TypeError: a non-floating ``dtype``; at a call, a non-tensor, non-floating or
+            other-dtype input.
 
     >>> layer = VQCLayer(family="chen2024", n_qubits=5, n_layers=1, n_outputs=3, seed=0)
     >>> layer.weights.shape, layer(torch.zeros(2, 5)).shape
@@ -91,9 +111,12 @@ class VQCLayer(ExecutorSwitch, nn.Module):
             self.spec.weight_shape, generator=generator, dtype=torch.float64,
             device=generator.device,
         )
-        dtype = torch.get_default_dtype() if dtype is None else dtype
+        dtype = check_param_dtype(dtype)
+        device = check_device("device", device)
         self.weights = nn.Parameter((0.01 * init).to(dtype=dtype, device=device))
         self._unitary: Tensor | None = None  # set between prepare() and release()
+        self._unitary_mode: tuple[bool, bool] | None = None  # (inference, grad) it was built in
+        self._checked: Any = None  # the weight state last found finite
         self.set_executor(executor, **dict(executor_options or {}))
 
     def _job(self, x: Tensor | None = None) -> VQCJob:
@@ -155,17 +178,32 @@ class VQCLayer(ExecutorSwitch, nn.Module):
         releases even on error.
         """
         self._unitary = None
+        self._check_weights()
         if self._dense():
             shared = self.weights.reshape(-1)  # (n_parameters,), slot order
             self._unitary = statevector.shared_unitary(self.circuit, shared)
+            self._unitary_mode = _mode()
 
     def release(self) -> None:
         """Drop what :meth:`prepare` built."""
         self._unitary = None
+        self._unitary_mode = None
+
+    def _check_weights(self) -> None:
+        """Refuse NaN/inf weights; once per weight state."""
+        state = parameter_state((self.weights,))
+        if not same_state(state, self._checked):
+            check_finite_parameters((("weights", self.weights),), "VQC layer")
+            self._checked = state
 
     def forward(self, x: Tensor) -> Tensor:
         """``⟨Z⟩`` readouts, ``(..., n_qubits) -> (..., n_outputs)``."""
         unitary = self._unitary
+        if unitary is not None and self._unitary_mode != _mode():
+            unitary = None  # prepared in another autograd mode: never mix them
+        if unitary is None:  # a prepared sequence is checked by its caller
+            check_input(x, self.weights, self.spec.n_qubits, "layer")
+            self._check_weights()
         if unitary is None or not self._dense():
             # options checked when set, the executor resolved once: no per-call lookups
             return self._resolve().run(self._job(x), self._options)

@@ -39,6 +39,8 @@ from qmem.validation import check_int
 
 __all__ = [
     "FAMILIES",
+    "MAX_GATES",
+    "MAX_QUBITS",
     "Encoding",
     "Entangler",
     "EntanglerGate",
@@ -56,6 +58,14 @@ EntanglerGate = Literal["CNOT", "CZ"]
 RotationGate = Literal["RX", "RY", "RZ"]
 Family = Literal["chen2020", "chen2024"]
 FAMILIES: tuple[str, ...] = get_args(Family)
+
+MAX_QUBITS = 24
+"""Largest ``n_qubits``: a state vector of 2^24 amplitudes is 256 MiB per sample (complex128);
+past it no executor of this package, nor PennyLane's or aer's state vector, is practical."""
+
+MAX_GATES = 2**20
+"""Largest gate count of a spec's circuit (encoding, entanglers and rotations of all layers):
+a larger one is a typo (``n_layers=10**9``), refused before any list is built."""
 
 _ROT: tuple[RotationGate, ...] = ("RZ", "RY", "RZ")  # PennyLane's Rot(α, β, γ) in time order
 
@@ -90,12 +100,12 @@ class VQCSpec(Config):
     (1, 3)
     """
 
-    n_qubits: int = Field(4, ge=1)
-    n_layers: int = Field(2, ge=0)
+    n_qubits: int = Field(4, ge=1, le=MAX_QUBITS)
+    n_layers: int = Field(2, ge=0, le=MAX_GATES)
     encoding: Encoding = "arctan"
     hadamard: bool = True
     entangler: Entangler = "ring"
-    ring_distances: tuple[Annotated[int, Field(ge=1)], ...] = (1,)
+    ring_distances: tuple[Annotated[int, Field(ge=1)], ...] = Field((1,), max_length=MAX_QUBITS)
     entangler_gate: EntanglerGate = "CNOT"
     rotations: tuple[RotationGate, ...] = Field(_ROT, min_length=1)
     readout: tuple[int, ...] | None = None
@@ -113,6 +123,11 @@ class VQCSpec(Config):
 
     @model_validator(mode="after")
     def _check_readout(self) -> VQCSpec:
+        if self.n_gates > MAX_GATES:
+            raise ValueError(
+                f"the circuit would have {self.n_gates} gates (n_layers={self.n_layers}, "
+                f"n_qubits={self.n_qubits}); the limit is MAX_GATES = {MAX_GATES}"
+            )
         if self.readout is None:
             return self
         if not self.readout:
@@ -123,6 +138,21 @@ class VQCSpec(Config):
         if len(set(self.readout)) != len(self.readout):
             raise ValueError(f"readout has a repeated wire: {self.readout}")
         return self
+
+    @property
+    def n_gates(self) -> int:
+        """Gates of the built circuit (counted without building it)."""
+        n = self.n_qubits
+        if self.entangler == "ring":
+            pairs = n * sum(d % n != 0 for d in self.ring_distances)
+        elif self.entangler == "brick":
+            pairs = n - 1
+        elif self.entangler == "all_to_all":
+            pairs = n * (n - 1) // 2
+        else:
+            pairs = 0
+        encoding = n * (int(self.hadamard) + (2 if self.encoding == "arctan" else 1))
+        return encoding + self.n_layers * (pairs + n * len(self.rotations))
 
     @property
     def readout_wires(self) -> tuple[int, ...]:

@@ -1,0 +1,148 @@
+"""The checks both circuit layers run: their dtype argument, their input, their parameters.
+
+The input rule is every qmem model's (``docs/errors.md``): a floating-point tensor of the
+parameters' dtype (``TypeError`` naming both: nothing is cast silently) on their device
+(``ValueError`` naming both), of the layer's width, with finite values. Parameters must be
+finite too; a layer checks them once per *parameter state* (:func:`parameter_state`: the
+tensors themselves, their in-place version counters and storage), so an unchanged layer is
+not re-checked on every call and a changed one (an optimiser step, ``load_state_dict``,
+``.to()``) always is. The same state keys the layers' caches of derived tensors.
+
+>>> import torch
+>>> w = torch.nn.Parameter(torch.zeros(3))
+>>> check_input(torch.zeros(2, 3), w, 3, "layer")
+>>> check_input(torch.zeros(2, 3, dtype=torch.float64), w, 3, "layer")
+Traceback (most recent call last):
+...
+TypeError: input dtype torch.float64 does not match the layer's parameter dtype torch.float32 ...
+>>> a = parameter_state((w,))
+>>> same_state(a, parameter_state((w,)))
+True
+>>> with torch.no_grad():
+...     _ = w.add_(1.0)
+>>> same_state(a, parameter_state((w,)))
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+__all__ = [
+    "all_finite",
+    "check_finite_parameters",
+    "check_input",
+    "check_param_dtype",
+    "parameter_state",
+    "same_state",
+    "transforms_active",
+]
+
+_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", None)
+
+
+def transforms_active() -> bool:
+    """Whether a torch.func transform (vmap) is running: its batched tensors have no storage
+    or version counter, and checks that branch on values cannot run under it."""
+    return _functorch_active is not None and bool(_functorch_active())
+
+
+def all_finite(x: torch.Tensor) -> bool:
+    """Whether ``x`` holds no NaN or inf: one reduction, the elementwise check only if the sum
+    is not finite (a NaN/inf makes it so; a finite overflow is then told apart).
+
+    >>> all_finite(torch.tensor([1.0, 2.0])), all_finite(torch.tensor([1.0, float("nan")]))
+    (True, False)
+    """
+    if bool(torch.isfinite(x.sum())):
+        return True
+    return bool(torch.isfinite(x).all())
+
+
+def check_param_dtype(dtype: object) -> torch.dtype:
+    """A layer's ``dtype`` argument: None (torch's default dtype) or a floating dtype.
+
+    >>> check_param_dtype(torch.int64)
+    Traceback (most recent call last):
+    ...
+    TypeError: dtype must be a floating-point torch.dtype (e.g. torch.float32), got torch.int64
+    """
+    if dtype is None:
+        return torch.get_default_dtype()
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(
+            f"dtype must be a floating-point torch.dtype (e.g. torch.float32), got {dtype!r}"
+        )
+    return dtype
+
+
+def check_input(x: object, ref: torch.Tensor, width: int, owner: str) -> None:
+    """The input rule for ``x`` ``(..., width)`` against a parameter ``ref`` of ``owner``.
+
+    Raises:
+        TypeError: not a tensor, not floating point, or another dtype than ``ref``'s.
+        ValueError: another device than ``ref``'s, another width, or NaN/inf values.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"input must be floating point, got dtype {x.dtype}")
+    if x.dtype != ref.dtype:
+        raise TypeError(
+            f"input dtype {x.dtype} does not match the {owner}'s parameter dtype {ref.dtype} "
+            f"(convert one: {owner}.to({x.dtype}) or x.to({ref.dtype}))"
+        )
+    if x.device != ref.device:
+        raise ValueError(
+            f"input is on device {x.device} but the {owner}'s parameters are on {ref.device} "
+            f"(move one: {owner}.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
+        )
+    if x.dim() < 1 or x.shape[-1] != width:
+        raise ValueError(f"input must have shape (..., {width}), got {tuple(x.shape)}")
+    if not all_finite(x):
+        raise ValueError("input holds non-finite values (NaN or inf)")
+
+
+def parameter_state(params: tuple[torch.Tensor | None, ...]) -> Any:
+    """What the values of ``params`` depend on, for :func:`same_state`: the tensors
+    (identity), their in-place version counters and storage. ``None`` (never equal to
+    anything) when one is an inference tensor, which has no version counter, or under a
+    torch.func transform."""
+    if transforms_active():
+        return None
+    keys = []
+    for p in params:
+        if p is None:
+            continue
+        if p.is_inference():
+            return None
+        keys.append((p._version, p.data_ptr()))
+    return params, tuple(keys)
+
+
+def same_state(a: Any, b: Any) -> bool:
+    """Whether two :func:`parameter_state` results describe unchanged parameters."""
+    return (
+        a is not None
+        and b is not None
+        and a[1] == b[1]
+        and len(a[0]) == len(b[0])
+        and all(p is q for p, q in zip(a[0], b[0], strict=True))
+    )
+
+
+def check_finite_parameters(named: Iterable[tuple[str, torch.Tensor | None]], owner: str) -> None:
+    """Raise ``ValueError`` naming the first parameter that holds NaN or inf (skipped under
+    a torch.func transform: a vectorised trainer checks its losses)."""
+    if transforms_active():
+        return
+    with torch.no_grad():
+        for name, p in named:
+            if p is not None and not all_finite(p):
+                raise ValueError(
+                    f"parameter {name!r} of the {owner} holds non-finite values (NaN or inf); "
+                    "its weights are broken (e.g. a diverged training step)"
+                )
