@@ -14,7 +14,9 @@ its separate run, and each seed writes its own run folder as if run alone: the s
 same ``metrics.jsonl``; ``result.json``, ``predictions.csv`` and ``model.pt`` are then written by
 :func:`qmem.experiments.run.run_experiment` itself from the last checkpoint. ``timings.jsonl``
 records the group's epoch time divided by the number of seeds trained together
-(``"vectorized": S``).
+(``"vectorized": S``). The seeds' files of an epoch are written by a few threads while the next
+epoch trains (each seed's in order: checkpoint, then its ``metrics.jsonl`` line); everything is
+written before the call returns or raises.
 
 Refused (``ValueError``): ``optimizer = "lbfgs"`` (its line search couples the seeds through
 one shared step length). A model whose forward pass ``vmap`` cannot run is trained seed by
@@ -41,6 +43,7 @@ import math
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +296,9 @@ class _Group:
         if train.threads is not None:
             torch.set_num_threads(train.threads)
         self.failed: dict[int, str] = {}
+        self._writes: dict[int, Future[None]] = {}
+        self._io = ThreadPoolExecutor(max_workers=min(8, len(self.cfgs)),
+                                      thread_name_prefix="qmem-vectorize-io")
         try:
             self._setup()
             reason = self._probe()
@@ -301,17 +307,21 @@ class _Group:
                 return [_separate(c, f, note) for c, f in zip(self.cfgs, self.folders,
                                                               strict=True)]
             self._epochs()
+            self._drain()
         except KeyboardInterrupt:
+            self._drain(quiet=True)
             for f in self.folders:
                 _status(f, "interrupted", error="interrupted by the user (resume with --resume)")
             raise
         except Exception as err:
+            self._drain(quiet=True)
             text = f"{type(err).__name__}: {err}"
             for s, f in enumerate(self.folders):
                 if s not in self.failed:
                     self.failed[s] = text
                     _status(f, "failed", error=text)
         finally:
+            self._io.shutdown(wait=True)
             if train.threads is not None:
                 torch.set_num_threads(threads_before)
         out = []
@@ -514,7 +524,23 @@ class _Group:
 
     def _fail(self, s: int, error: str) -> None:
         self.failed[s] = error
+        self._wait(s)
         _status(self.folders[s], "failed", error=error)
+
+    def _wait(self, s: int) -> None:
+        """Wait for seed ``s``'s files of the last epoch (raises what the write raised)."""
+        pending = self._writes.pop(s, None)
+        if pending is not None:
+            pending.result()
+
+    def _drain(self, *, quiet: bool = False) -> None:
+        """Wait for every write in flight (``quiet``: on the way out of an error)."""
+        for s in list(self._writes):
+            try:
+                self._wait(s)
+            except Exception:
+                if not quiet:
+                    raise
 
     def _check_parameters(self, active: list[int], epoch: int) -> None:
         """The trainer's end-of-epoch check, per seed: the first non-finite parameter."""
@@ -558,22 +584,27 @@ class _Group:
                 row["stop"] = True
                 self.stopped.add(s)
         self.histories[s].append(row)
-        atomic_save_torch(
-            folder / "checkpoint.pt",
-            {
-                "format": CHECKPOINT_FORMAT,
-                "config": self.cfgs[s].to_nested(),
-                "model_spec": self.specs[s],
-                "epoch": epoch,
-                "model": self._seed_state(s),
-                "optimizer": self._seed_optimizer(s),
-                "scheduler": (self.scheduler.state_dict() if self.scheduler is not None
-                              else None),
-                "generator": self.gens[s].get_state(),
-                "history": self.histories[s],
-                "best": self.best[s],
-            },
-        )
-        _append_line(folder / "metrics.jsonl", row)
-        _append_line(folder / "timings.jsonl", {"epoch": epoch, "seconds": seconds,
-                                                "vectorized": together})
+        checkpoint = {  # a snapshot: training goes on while a thread writes it
+            "format": CHECKPOINT_FORMAT,
+            "config": self.cfgs[s].to_nested(),
+            "model_spec": self.specs[s],
+            "epoch": epoch,
+            "model": self._seed_state(s),
+            "optimizer": self._seed_optimizer(s),
+            "scheduler": (copy.deepcopy(self.scheduler.state_dict())
+                          if self.scheduler is not None else None),
+            "generator": self.gens[s].get_state(),
+            "history": list(self.histories[s]),
+            "best": dict(self.best[s]),
+        }
+        timing = {"epoch": epoch, "seconds": seconds, "vectorized": together}
+        self._wait(s)  # this seed's files stay in order: epoch after epoch
+        self._writes[s] = self._io.submit(_write_epoch, folder, checkpoint, row, timing)
+
+
+def _write_epoch(folder: Path, checkpoint: dict[str, Any], row: dict[str, Any],
+                 timing: dict[str, Any]) -> None:
+    """One seed's files of one epoch, in run.py's order: checkpoint, metrics, timings."""
+    atomic_save_torch(folder / "checkpoint.pt", checkpoint)
+    _append_line(folder / "metrics.jsonl", row)
+    _append_line(folder / "timings.jsonl", timing)
