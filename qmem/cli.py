@@ -224,7 +224,12 @@ def _add_inspect(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``qmem`` command."""
+    """The argument parser of the ``qmem`` command.
+
+    >>> args = build_parser().parse_args(["sweep", "sweep.toml", "--out", "out", "--vectorize"])
+    >>> args.command, args.executor, args.retries, args.vectorize
+    ('sweep', 'local', 1, True)
+    """
     parser = argparse.ArgumentParser(
         prog="qmem", description="Quantum and quantum-inspired memory models."
     )

@@ -14,6 +14,10 @@ The embedded default study (no arguments): ``damped_shm`` and ``bessel``; ``lstm
 ...                      hidden_sizes=(4,))
 >>> len(cfgs), cfgs[0].model.name, cfgs[0].train.epochs
 (4, 'lstm', 1)
+>>> import tempfile
+>>> out = run_compare(cfgs, tempfile.mkdtemp(), progress=False, report=False, vectorize=True)
+>>> len(out["done"]), out["failed"]
+(4, {})
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ __all__ = [
 ]
 
 DEFAULT_DATASETS: tuple[str, ...] = ("damped_shm", "bessel")
+"""The default study's datasets."""
 DEFAULT_MODELS: tuple[str, ...] = ("lstm", "gru", "qlstm_2024", "qkan_lstm", "hqkan_lstm")
+"""The default study's models."""
 DEFAULT_SEEDS: tuple[int, ...] = (0, 1, 2)
 DEFAULT_HIDDEN: tuple[int, ...] = (2, 4)
 DEFAULT_EPOCHS = 30

@@ -23,6 +23,10 @@ finished run. The rules:
 ...     "axes": {"train.seed": [0, 1, 2]}})
 >>> [len(t.run_ids) for t in plan_tasks(sweep.configs, vectorize=True)]
 [3]
+>>> import tempfile
+>>> out = run_sweep(sweep, tempfile.mkdtemp(), workers=1, progress=False, report=False)
+>>> len(out["done"]), out["failed"], out["skipped"]
+(3, {}, 0)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sweep file: a base experiment config and axes over its dotted keys.
+r"""The sweep file: a base experiment config and axes over its dotted keys.
 
 A sweep file is TOML::
 
@@ -38,6 +38,16 @@ nearest valid one; an empty or non-list axis, a repeated value, a bad ``[sweep]`
 ...     "axes": {"model.name": ["lstm", "gru"], "train.seed": [0, 1]}})
 >>> len(sweep.configs), sweep.points[1]
 (4, {'model.name': 'lstm', 'train.seed': 1})
+>>> isinstance(sweep, Sweep), sweep.options.mode, sweep.resources.cpus, sweep.gpus_per_run
+(True, 'grid', 1, 0.0)
+>>> SweepOptions(mode="random", samples=3).samples, Resources(gpus=0.5).gpus
+(3, 0.5)
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "sweep.toml"
+>>> _ = path.write_text('[base]\ndata = { name = "sine" }\n'
+...                     'model = { name = "gru", hidden_size = 2 }\n[axes]\n"budget" = [20, 40]\n')
+>>> [c.model.budget for c in load_sweep(path, ["train.epochs=2"]).configs]
+[20, 40]
 >>> sweep_from_dict({"base": sweep.base, "axes": {"train.epoch": [1]}})
 Traceback (most recent call last):
 ...

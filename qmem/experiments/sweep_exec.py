@@ -22,6 +22,17 @@ Nothing here imports Ray unless the Ray executor is made.
 
 >>> executor_names()
 ('local', 'ray')
+>>> check_executor_args("ray", workers=4, address="auto")  # fine: nothing raised
+>>> pool = make_executor("local", workers=1)  # a LocalExecutor; its worker starts on use
+>>> isinstance(pool, LocalExecutor), pool.capacity(), pool.running(), RayExecutor.name
+(True, 1, 0, 'ray')
+>>> pool.close()
+>>> sorted(n for n in vars(SweepExecutor) if not n.startswith("_"))
+['cancel', 'capacity', 'close', 'running', 'submit', 'wait']
+>>> from qmem.experiments.sweep_task import Task
+>>> task = Task.of([{"data": {"name": "sine"}, "model": {"name": "lstm", "hidden_size": 2}}])
+>>> Finished(task, None, "worker process died (exit code -9)").outcomes is None
+True
 """
 
 from __future__ import annotations
@@ -47,6 +58,7 @@ __all__ = [
 ]
 
 ExecutorName = Literal["local", "ray"]
+"""The executors' names: ``"local"`` (process pool) and ``"ray"`` (Ray core tasks)."""
 
 
 def executor_names() -> tuple[str, ...]:

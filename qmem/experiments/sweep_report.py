@@ -12,6 +12,20 @@ as a step line). The runs are those listed in ``sweep.json`` (all under ``runs/`
 ...                                                             (30, 2.0), (40, 0.5))]
 >>> [r["params_total"] for r in pareto(rows)]
 [10, 20, 40]
+>>> row = {"dataset": "sine", "protocol": "honest", "title": "gru", "hidden_size": 2,
+...        "n_seeds": 3, "params_total": 33, "test_mse_mean": 0.5, "test_mse_std": 0.1,
+...        "folders": ["runs/abc"]}
+>>> print(frontier_markdown([row]).splitlines()[-1])
+| ★ | gru | 2 | – | 33 | 0.5 ± 0.1 | 3 |
+>>> import tempfile
+>>> sweep_run_folders(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: no finished run of the sweep in ...
+>>> write_sweep_report(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: no finished run of the sweep in ...
 """
 
 from __future__ import annotations

@@ -7,11 +7,18 @@ and, for finished runs, what ``result.json`` says: dataset, model, hidden size (
 for a ``budget``), parameters, test / validation / training metrics, epochs, seconds per
 epoch. ``sweep.json`` records the plan: the axes, the options and each run's id and point.
 
->>> import io
+>>> import json, tempfile
 >>> rows = [{"run_id": "abc", "state": "failed", "attempts": 2, "error": "boom",
 ...          "point": {"train.seed": 0}, "result": None}]
 >>> print(summary_csv(rows, ["train.seed"]).splitlines()[1][:22])
 abc,failed,2,boom,0,,,
+>>> folder = tempfile.mkdtemp()
+>>> write_summary(folder, rows, ["train.seed"]).name
+'summary.csv'
+>>> plan = write_plan(folder, axes={"train.seed": [0]}, options={"mode": "grid"},
+...                   resources={"cpus": 1, "gpus": 0.0}, runs=rows)
+>>> json.loads(plan.read_text())["format"] == PLAN_FORMAT
+True
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from .files import atomic_write_json, atomic_write_text
 __all__ = ["PLAN_FORMAT", "RESULT_COLUMNS", "summary_csv", "write_plan", "write_summary"]
 
 PLAN_FORMAT = "qmem.sweep/1"
+"""The ``format`` of ``sweep.json``."""
 RESULT_COLUMNS = (
     "dataset", "protocol", "model", "hidden_size", "budget", "seed",
     "params_quantum", "params_classical", "params_total",

@@ -11,9 +11,22 @@ in one run fails that run only.
 For executors without a shared file system (Ray), :func:`pack_runs` / :func:`unpack_runs` carry
 run folders as bytes, and :func:`run_shipped` runs a task in a temporary folder filled from them.
 
->>> task = Task.of([{"data": {"name": "sine"}, "model": {"name": "lstm", "hidden_size": 2}}])
+>>> import tempfile
+>>> task = Task.of([{"data": {"name": "sine", "num": 60}, "model": {"name": "lstm",
+...                  "hidden_size": 2}, "train": {"epochs": 1, "device": "cpu"}}])
 >>> task.run_ids == (task.key,), task.vectorize
 (True, False)
+>>> runs = tempfile.mkdtemp()
+>>> [o["state"] for o in run_task(task, runs)]
+['done']
+>>> packed = pack_runs(runs, task.run_ids)
+>>> "result.json" in packed[task.key]
+True
+>>> other = tempfile.mkdtemp()
+>>> unpack_runs(other, packed)
+>>> outcomes, files = run_shipped(task, pack_runs(other, task.run_ids))  # finished: skipped
+>>> outcomes[0]["state"], sorted(files) == [task.key]
+('done', True)
 """
 
 from __future__ import annotations

@@ -33,6 +33,12 @@ branch on values, which vmap cannot; the training windows are checked once, befo
 ...     for s in (0, 1, 2)]
 >>> [len(g) for g in vector_groups(cfgs)]
 [3]
+>>> check_vectorizable(cfgs[0])  # adam: fine
+>>> import tempfile, pathlib
+>>> root = pathlib.Path(tempfile.mkdtemp())
+>>> outcomes = train_vectorized(cfgs, [root / str(c.train.seed) for c in cfgs])
+>>> [o["state"] for o in outcomes], "note" in outcomes[0]  # trained together
+(['done', 'done', 'done'], False)
 """
 
 from __future__ import annotations
