@@ -85,6 +85,8 @@ def _as_angle_vector(circuit: Circuit, angles: Any) -> np.ndarray:
             f"angles must have shape ({circuit.n_slots},) (the circuit's n_slots), "
             f"got {arr.shape}"
         )
+    if not np.isfinite(arr).all():
+        raise ValueError("angles hold non-finite values (NaN or inf): no circuit to export")
     return arr
 
 
@@ -166,4 +168,6 @@ def draw(circuit: Circuit, angles: Any = None, *, fold: int = -1) -> str:
     """
     if isinstance(fold, bool) or not isinstance(fold, int):
         raise TypeError(f"fold must be an int, got {fold!r}")
+    if fold != -1 and fold < 1:
+        raise ValueError(f"fold must be -1 (no wrapping) or a positive int, got {fold}")
     return str(to_qiskit(circuit, angles).draw(output="text", fold=fold))

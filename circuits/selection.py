@@ -59,6 +59,10 @@ class ExecutorSwitch:
             ValueError: unknown executor or an option it does not take (an executor that
                 cannot run this layer raises on the first call).
         """
+        self._set_executor(name, options)
+
+    def _set_executor(self, name: str, options: Mapping[str, Any]) -> None:
+        """:meth:`set_executor` with the options as a mapping (checked: type, keys, values)."""
         self._options = check_executor_options(self.circuit_kind, name, options)
         self._executor = name
         self._resolved = None
@@ -100,5 +104,5 @@ class ExecutorSwitch:
     @executor_options.setter
     def executor_options(self, options: Mapping[str, Any] | None) -> None:
         self._options = check_executor_options(
-            self.circuit_kind, self._executor, dict(options or {})
+            self.circuit_kind, self._executor, {} if options is None else options
         )

@@ -295,7 +295,8 @@ def expval_z(
     n_read = len(circuit.readout)
     batch = math.prod(lead)
     if batch == 0:
-        return angles.new_zeros((*lead, n_read))
+        # empty, in the graph of the angles (a backward gives zero gradients)
+        return (angles.sum(-1, keepdim=True) * 0).expand(*lead, n_read)
     runner = _Runner(circuit, shots, seed, noise_model, chunk_size, max_parallel_threads)
     flat = angles.reshape(batch, circuit.n_slots)  # (..., S) -> (B, S)
     out = _AerExpval.apply(flat, runner)  # (B, R)

@@ -21,13 +21,14 @@ parameters, on any executor of the registry (:mod:`qmem.circuits.executors`) tha
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
-from qmem.validation import check_literal
+from qmem.validation import check_literal, check_size_budget
 
 from ..checks import all_finite
 from ..executors import check_executor_options, resolve_executor
@@ -113,6 +114,18 @@ def validate_daruan_inputs(
             raise ValueError(
                 f"{name} is on device {t.device} but theta on {theta.device}; they must match"
             )
+    lead = [x.shape, theta.shape[: theta.dim() - nd]]
+    lead += [t.shape[:-1] for t in (w, b) if t is not None]
+    try:
+        total = math.prod(torch.broadcast_shapes(*lead))
+    except RuntimeError as err:
+        raise ValueError(
+            f"x {tuple(x.shape)} does not broadcast with the parameters' leading dims: {err}"
+        ) from None
+    check_size_budget(  # before allocating: a Fourier basis / Bloch state per evaluation
+        "daruan (the broadcast of x and the parameters' leading dims, x (2r+1))",
+        total * (2 * reps + 1),
+    )
     for name, t in (("x", x), ("theta", theta), ("w", w), ("b", b)):
         if t is not None and not all_finite(t):
             raise ValueError(f"{name} holds non-finite values (NaN or inf)")

@@ -47,6 +47,10 @@ def daruan_bound_angles(
     Returns:
         Angles in slot order of ``daruan_circuit(ansatz, r)``, shape (n_slots,).
     """
+    if isinstance(x, bool) or not isinstance(x, (int, float, torch.Tensor)):
+        raise TypeError(f"x must be a number or a 0-d tensor, got {x!r} ({type(x).__name__})")
+    if not isinstance(theta, torch.Tensor):
+        raise TypeError(f"theta must be a torch.Tensor, got {type(theta).__name__}")
     xt = torch.as_tensor(x, dtype=theta.dtype if theta.is_floating_point() else None)
     if xt.dim() != 0:
         raise ValueError(f"x must be a scalar for export, got shape {tuple(xt.shape)}")

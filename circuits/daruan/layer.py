@@ -240,7 +240,7 @@ class QKANLayer(ExecutorSwitch, nn.Module):
         self.preact_trainable = preact_trainable
         self.base_activation: BaseActivation = base_activation
         self.readout: Readout = readout
-        self.set_executor(executor, **dict(executor_options or {}))
+        self._set_executor(executor, {} if executor_options is None else executor_options)
         # Fourier weights: of prepare() (with the autograd mode they were built in), and the
         # no-grad ones with the parameter state they were built from (see _fourier_weights)
         self._cache: tuple[torch.Tensor, torch.Tensor] | None = None

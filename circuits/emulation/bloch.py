@@ -30,10 +30,13 @@ True
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import torch
 from torch.autograd.function import once_differentiable
+
+from qmem.validation import check_size_budget
 
 __all__ = ["BlochGate", "bloch_run"]
 
@@ -263,4 +266,12 @@ def bloch_run(
     """
     if data is None and shared is None and any(src == "d" for _, src, _ in gates):
         raise ValueError("data gates need `data` or `shared` angles")
+    shapes = [fixed.shape[1:]] + [t.shape[1:] for t in (data,) if t is not None]
+    if shared is not None:
+        shapes.append(shared.shape)
+    circuits = math.prod(torch.broadcast_shapes(*shapes))
+    check_size_budget(  # refused before allocating: every rotation keeps 3 states
+        "the Bloch engine's states (circuits x kept states)",
+        circuits * (3 + 3 * sum(kind in ("rz", "ry") for kind, _, _ in gates)),
+    )
     return _run(gates, fixed, data, shared, keep_states)

@@ -117,7 +117,7 @@ class VQCLayer(ExecutorSwitch, nn.Module):
         self._unitary: Tensor | None = None  # set between prepare() and release()
         self._unitary_mode: tuple[bool, bool] | None = None  # (inference, grad) it was built in
         self._checked: Any = None  # the weight state last found finite
-        self.set_executor(executor, **dict(executor_options or {}))
+        self._set_executor(executor, {} if executor_options is None else executor_options)
 
     def _job(self, x: Tensor | None = None) -> VQCJob:
         """A job with this layer's weights on inputs ``x`` (resolution reads no tensors)."""
