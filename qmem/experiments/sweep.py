@@ -222,6 +222,8 @@ def run_sweep(
             return settled
         for o in fin.outcomes:
             r = by_id[o["run_id"]]
+            if o.get("note"):
+                say(f"note {r['run_id']}: {o['note']}")
             if o["state"] == "done":
                 r.update(state="done", error=None, result=o["result"])
                 done.append(r["run_id"])
