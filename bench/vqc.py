@@ -15,7 +15,13 @@ repeats for the slow backends. Threads are set explicitly: torch 1 thread, aer 1
 OpenMP (lightning) 1 thread. Outputs and gradients of every backend are compared with the
 dense emulation (max abs difference printed).
 
-Run: ``python bench/vqc.py [--quick] [--json results.json]``.
+A second table (``--scaling``; skip it with ``--no-scaling``) times qmem's default
+(``statevector``, method ``auto``) against PennyLane ``default.qubit`` (backprop) for
+``chen2020`` with 4, 6, 7 and 8 qubits (2 layers) at batch 1, 32 and 1024, with the gradient
+of the weights only and of the weights and the input, so that the input gradient's cost and
+the step from 6 to 7-8 qubits show as ratios to the same reference in one run.
+
+Run: ``python bench/vqc.py [--quick] [--no-scaling] [--json results.json]``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # lightning's OpenMP; before any import
 
 import argparse
+import itertools
 import json
 import platform
 import statistics
@@ -101,6 +108,69 @@ def bench(scale: float) -> dict[str, dict[int, dict[str, float]]]:
     return results
 
 
+SCALING_QUBITS = (4, 6, 7, 8)
+SCALING_BATCHES = (1, 32, 1024)
+
+
+def _timed(fns: dict[str, Callable[[], object]], repeats: int, budget_s: float) -> dict:
+    """Median seconds per call, round-robin; a slow function gets fewer repeats."""
+    counts = {}
+    for name, fn in fns.items():  # warm-up and the repeat budget
+        t0 = time.perf_counter()
+        fn()
+        counts[name] = max(1, min(repeats, int(budget_s / max(time.perf_counter() - t0, 1e-9))))
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for k in range(max(counts.values())):
+        for name, fn in fns.items():
+            if k < counts[name]:
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def scaling(scale: float) -> str:
+    """Markdown table: qmem vs default.qubit over qubits x batch x which gradient."""
+    torch.set_num_threads(1)
+    gen = torch.Generator().manual_seed(1)
+    repeats = max(3, round(15 * scale))
+    qml = {"executor": "pennylane", "device": "default.qubit", "diff_method": "backprop"}
+    lines = [
+        "| qubits | batch | grad | qmem ms | default.qubit ms | x default.qubit | max diff |",
+        "|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for n, batch in itertools.product(SCALING_QUBITS, SCALING_BATCHES):
+        x = torch.randn(batch, n, generator=gen, dtype=torch.float64)
+        w = 0.5 * torch.randn(2, n, 3, generator=gen, dtype=torch.float64)
+        for which in ("w", "x+w"):
+            steps = {
+                "qmem": _grad_step(x, w, {}, which == "x+w"),
+                "qml": _grad_step(x, w, qml, which == "x+w"),
+            }
+            a, b = steps["qmem"](), steps["qml"]()
+            diff = max((p - q).abs().max().item() for p, q in zip(a, b, strict=True))
+            t = _timed(steps, repeats, budget_s=2.0 * scale)
+            lines.append(
+                f"| {n} | {batch} | {which} | {t['qmem'] * 1e3:.3f} | {t['qml'] * 1e3:.2f} | "
+                f"{t['qml'] / t['qmem']:.1f} | {diff:.0e} |"
+            )
+    return "\n".join(lines)
+
+
+def _grad_step(
+    x: torch.Tensor, w: torch.Tensor, options: dict[str, object], x_grad: bool
+) -> Callable[[], tuple]:
+    def run() -> tuple:
+        xr = x.detach().requires_grad_(x_grad)
+        wr = w.detach().requires_grad_(True)
+        out = vqc(xr, wr, family="chen2020", **options)
+        out.sum().backward()
+        grads = (wr.grad, xr.grad) if x_grad else (wr.grad,)
+        return (out.detach(), *grads)
+
+    return run
+
+
 def table(results: dict[str, dict[int, dict[str, float]]]) -> str:
     """Markdown table: median ms per batch and the ratio to the dense emulation."""
     head = "| backend | " + " | ".join(f"B={b} ms (x dense)" for b in BATCHES) + " |"
@@ -120,6 +190,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fifth of the repeats")
     parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the qubits x batch table")
     args = parser.parse_args()
     print(
         f"# VQC bench: chen2020, 4 qubits, 2 layers, float64, forward+backward\n"
@@ -137,6 +208,12 @@ def main() -> None:
         out = max(v["max_abs_diff_out"] for v in per_batch.values())
         grad = max(v["max_abs_diff_grad"] for v in per_batch.values())
         print(f"  {name:28s} {out:.1e}  {grad:.1e}")
+    if not args.no_scaling:
+        print(
+            "\n# chen2020, 2 layers, float64, forward+backward: qmem statevector (auto) vs "
+            "default.qubit (backprop); grad 'w': weights only, 'x+w': weights and input"
+        )
+        print(scaling(0.2 if args.quick else 1.0))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(
