@@ -28,6 +28,7 @@ from qmem.circuits import (
 )
 from qmem.circuits.daruan import fourier_coefficients
 from qmem.circuits.emulation.statevector import expval_z, shared_unitary
+from qmem.circuits.executors import set_auto_rule
 from qmem.circuits.export import draw, to_qasm3, to_qiskit
 from qmem.circuits.vqc import chen2020_spec, resolve_spec
 
@@ -253,6 +254,13 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
     ("QKAN seed negative", lambda: QKANLayer(3, 2, seed=-1), ValueError, "seed"),
     ("QKAN executor assign", lambda: setattr(_qkan(), "executor", 3), TypeError,
      "executor must be a str, got 3"),
+    ("QKAN options property", lambda: setattr(_qkan(executor="qiskit"), "executor_options",
+                                              {"shotz": 1}),
+     ValueError, "unknown option 'shotz' for executor 'qiskit' \\(did you mean 'shots'\\?\\)"),
+    ("set_auto_rule type", lambda: set_auto_rule("daruan", 3), TypeError,
+     "rule must be callable or None, got int"),
+    ("set_auto_rule kind", lambda: set_auto_rule("kan", None), ValueError,
+     "kind must be one of 'daruan', 'vqc', got 'kan'"),
     ("QKAN set_executor option", lambda: _qkan().set_executor("pennylane", devise="x"),
      ValueError, "unknown option 'devise' for executor 'pennylane' \\(did you mean 'device'"),
     ("QKAN refined reps str", lambda: _qkan().refined("5"), TypeError, "reps must be an int"),
@@ -476,6 +484,22 @@ def test_qkan_no_grad_weights_follow_every_parameter_change() -> None:
                 torch.testing.assert_close(layer(x), ref(x), atol=1e-12, rtol=0)
     with torch.inference_mode():  # another mode: its own weights, same numbers
         torch.testing.assert_close(layer(x), ref(x), atol=1e-12, rtol=0)
+
+
+def test_qkan_streaming_inference_does_no_circuit_work() -> None:
+    # auto, no grad, unchanged parameters: from the second call on, the same weight tensors
+    # serve every call (the first runs Bloch and records the state, the second builds them)
+    layer = QKANLayer(4, 3, reps=3, seed=0, dtype=F64)
+    ref = QKANLayer(4, 3, reps=3, seed=0, dtype=F64, executor="bloch")
+    xs = torch.randn(6, 1, 4, dtype=F64, generator=torch.Generator().manual_seed(6))
+    seen = []
+    with torch.no_grad():
+        for x in xs:
+            torch.testing.assert_close(layer(x), ref(x), atol=1e-12, rtol=0)
+            seen.append(None if layer._quiet is None else layer._quiet[2])
+    assert seen[0] is None and seen[1] is not None
+    assert all(w is seen[1] for w in seen[2:])
+    assert layer._fourier_weights() is not seen[1]  # grad mode: built afresh, in autograd
 
 
 def test_qkan_layer_moved_to_another_dtype_recomputes() -> None:
