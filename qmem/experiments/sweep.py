@@ -101,6 +101,23 @@ class _Progress:
         self.bar.close()
 
 
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """While the sweep runs, SIGTERM stops it as Ctrl-C does (in the main thread only);
+    returns the function that restores the previous handler."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    restore = signal.SIG_DFL if previous is None else previous
+    return lambda: signal.signal(signal.SIGTERM, restore)
+
+
 def _retryable(error: str | None) -> bool:
     return not any(str(error or "").startswith(p) for p in NOT_RETRIED)
 
@@ -249,14 +266,19 @@ def run_sweep(
                 say(f"failed {r['run_id']}: {r['error']}")
         return settled
 
+    term = _sigterm_as_interrupt()
     try:
         while ex is not None and (queue or ex.running()):
+            submitted = False
             while queue and ex.capacity() > 0:
                 task = queue.popleft()
                 for rid in task.run_ids:
                     by_id[rid]["state"] = "running"
                     by_id[rid]["attempts"] += 1
                 ex.submit(task)
+                submitted = True
+            if submitted:
+                summary = save()
             bar.update(0, count("done"), count("running"), count("failed"))
             finished = ex.wait(timeout=0.5)
             settled = sum(settle(f) for f in finished)
@@ -273,6 +295,7 @@ def run_sweep(
         bar.close()
         raise
     finally:
+        term()
         if ex is not None and owned:
             ex.close()
     bar.close()

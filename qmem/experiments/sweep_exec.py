@@ -111,10 +111,27 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # the run in progress records itself as interrupted
 
 
+def _watch_parent() -> None:
+    """End this worker (as SIGTERM would: its run records ``interrupted``) when the sweep's
+    process is gone, so that no orphan goes on writing a run folder."""
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:  # pragma: no cover - always set for a spawned worker
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="qmem-parent-watch", daemon=True).start()
+
+
 def _worker_main(conn: Any, threads: int, gpu: str | None) -> None:
     """A worker process: receive tasks, run them, send back their outcomes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the sweep's to handle
     signal.signal(signal.SIGTERM, _on_sigterm)
+    _watch_parent()
     if gpu is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = gpu
     import torch
@@ -132,9 +149,13 @@ def _worker_main(conn: Any, threads: int, gpu: str | None) -> None:
         except KeyboardInterrupt:
             return
         except BaseException as err:  # reported, the worker goes on
-            conn.send(("error", f"{type(err).__name__}: {err}"))
-            continue
-        conn.send(("done", outcomes))
+            message: tuple[str, Any] = ("error", f"{type(err).__name__}: {err}")
+        else:
+            message = ("done", outcomes)
+        try:
+            conn.send(message)
+        except (BrokenPipeError, OSError):  # the sweep is gone
+            return
 
 
 @dataclass
