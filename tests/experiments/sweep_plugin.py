@@ -1,4 +1,5 @@
-"""A test model for the sweep tests, registered in worker processes through QMEM_PLUGINS.
+"""A test model for the sweep tests: registered by a fixture in the test process, and on
+import in worker processes (which import it through QMEM_PLUGINS).
 
 ``crash_once_lstm`` is an ``lstm`` whose head counts its training calls: at the ``after``-th,
 while the file ``marker`` does not exist, it creates the file and then either ends its process
@@ -19,9 +20,9 @@ import torch
 from pydantic import Field
 from torch import nn
 
-from qmem.models import ModelConfig, build, names, register
+from qmem.models import ModelConfig, build, names, register, unregister
 
-__all__ = ["CRASH_EXIT_CODE", "CrashOnceConfig"]
+__all__ = ["CRASH_EXIT_CODE", "CrashOnceConfig", "register_model", "unregister_model"]
 
 CRASH_EXIT_CODE = 17
 
@@ -56,13 +57,26 @@ class _TriggerHead(nn.Module):
         return y
 
 
-if "crash_once_lstm" not in names():
+def build_crash_once(cfg: CrashOnceConfig, i: int, h: int, o: int) -> nn.Module:
+    """``crash_once_lstm``: an ``lstm`` that stops its process once. Parameters:
+    ``4H(I + H + 1) + (H + 1)O``."""
+    model = build("lstm", input_size=i, hidden_size=h, output_size=o, seed=cfg.seed)
+    model.head = _TriggerHead(model.head, cfg)
+    return model
 
-    @register("crash_once_lstm", config=CrashOnceConfig,
-              formula=lambda cfg, i, h, o: 4 * h * (i + h + 1) + (h + 1) * o)
-    def build_crash_once(cfg: CrashOnceConfig, i: int, h: int, o: int) -> nn.Module:
-        """``crash_once_lstm``: an ``lstm`` that stops its process once. Parameters:
-        ``4H(I + H + 1) + (H + 1)O``."""
-        model = build("lstm", input_size=i, hidden_size=h, output_size=o, seed=cfg.seed)
-        model.head = _TriggerHead(model.head, cfg)
-        return model
+
+def register_model() -> None:
+    """Register ``crash_once_lstm`` (tests do it in a fixture and unregister afterwards)."""
+    if "crash_once_lstm" not in names():
+        register("crash_once_lstm", config=CrashOnceConfig,
+                 formula=lambda cfg, i, h, o: 4 * h * (i + h + 1) + (h + 1) * o)(build_crash_once)
+
+
+def unregister_model() -> None:
+    """Take ``crash_once_lstm`` out of the registry again."""
+    if "crash_once_lstm" in names():
+        unregister("crash_once_lstm")
+
+
+if __name__ in os.environ.get("QMEM_PLUGINS", "").split(","):  # a worker's plugin import
+    register_model()

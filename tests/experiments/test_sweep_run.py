@@ -48,7 +48,9 @@ def plugin_in_workers():
     old = {k: os.environ.get(k) for k in ("QMEM_PLUGINS", "PYTHONPATH")}
     os.environ["QMEM_PLUGINS"] = PLUGIN
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), old["PYTHONPATH"]]))
+    sweep_plugin.register_model()  # and in this process, for the module's tests only
     yield
+    sweep_plugin.unregister_model()
     for k, v in old.items():
         if v is None:
             os.environ.pop(k, None)

@@ -17,9 +17,17 @@ from qmem.experiments import ExperimentConfig, run_experiment
 from qmem.experiments.run import RUN_FILES, run_status
 from qmem.experiments.vectorize import check_vectorizable, train_vectorized, vector_groups
 
-from . import sweep_plugin  # noqa: F401  (registers crash_once_lstm)
+from . import sweep_plugin
 
 F64 = torch.float64
+
+
+@pytest.fixture(scope="module", autouse=True)
+def crash_model():
+    """``crash_once_lstm`` registered for this module only."""
+    sweep_plugin.register_model()
+    yield
+    sweep_plugin.unregister_model()
 
 
 def cfg(model: str = "lstm", seed: int = 0, **train) -> ExperimentConfig:
