@@ -61,6 +61,7 @@ from ..checks import transforms_active as _transforms_active
 from ..executors import Executor, get_executor, pick_auto
 from ..selection import ExecutorSwitch
 from .ansatz import check_ansatz, check_reps, theta_shape
+from .auto import prefer_bloch
 from .bloch import Readout
 from .core import DaruanJob, run_daruan
 from .fourier import fourier_coefficients, harmonics
@@ -409,6 +410,13 @@ class QKANLayer(ExecutorSwitch, nn.Module):
                 if quiet is not None and quiet[1] == mode and self._same_state(quiet[0], state):
                     return candidates[0]
                 self._quiet = (state, mode, None)  # seen once: Fourier if seen again
+            if candidates[1].name == "bloch":  # the rule, from the call's shape directly
+                grad = mode == "grad" and (
+                    x.requires_grad or any(p.requires_grad for p in self.parameters())
+                )
+                edges = self.in_features * self.out_features
+                bloch = prefer_bloch(x.shape[0], edges, self.reps, self.theta.dtype, grad=grad)
+                return candidates[1] if bloch else candidates[0]
         return pick_auto("daruan", self._job(x.unsqueeze(1)), candidates)
 
     def _fourier_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
