@@ -7,6 +7,8 @@ A sweep file is TOML::
     samples = 20                 # random only
     seed = 0                     # random only: the seed of the draw
     keep = ["train.seed"]        # random only: axes crossed in full with every drawn point
+    exclude = [{ "model.name" = "qlstm", budget = [600, 2500] }]  # grid only: points
+                                 # dropped (every key matches; a list means any of its values)
 
     [resources]                  # optional: what each run asks of the executor
     cpus = 1                     # CPU cores per run (its torch threads)
@@ -98,6 +100,9 @@ class SweepOptions(Config):
         seed: the seed of the random draw.
         keep: axes not drawn but crossed in full with every drawn point (e.g. the seeds, so
             that each drawn setup gets mean ± std).
+        exclude: grid mode: points left out, each a table ``{axis key: value or [values]}``;
+            a point is dropped when it matches every key of one table (e.g. a model at the
+            budgets it cannot reach). A table naming no axis, or matching no point, is refused.
     """
 
     label = "[sweep]"
@@ -106,6 +111,7 @@ class SweepOptions(Config):
     samples: int | None = Field(None, ge=1, le=MAX_RUNS)
     seed: int = Field(0, ge=0)
     keep: tuple[str, ...] = ()
+    exclude: tuple[dict[str, Any], ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> SweepOptions:
@@ -113,6 +119,8 @@ class SweepOptions(Config):
             raise ValueError("mode 'random' needs samples = N (points to draw)")
         if self.mode == "grid" and (self.samples is not None or self.keep):
             raise ValueError("samples and keep apply to mode = 'random' only")
+        if self.mode == "random" and self.exclude:
+            raise ValueError("exclude applies to mode = 'grid' only")
         return self
 
 
@@ -291,6 +299,33 @@ def _point_config(base: Mapping[str, Any], point: Mapping[str, Any],
         raise type(err)(f"{owner}: at {where}: {err}") from None
 
 
+def _exclude(points: list[dict[str, Any]], axes: Mapping[str, tuple[Any, ...]],
+             tables: Sequence[Mapping[str, Any]], owner: str) -> list[dict[str, Any]]:
+    """``points`` without those matching every key of one ``[sweep] exclude`` table."""
+    rules = []
+    for n, table in enumerate(tables):
+        if not table:
+            raise ValueError(f"{owner}: [sweep] exclude[{n}] is empty: name axis = value(s)")
+        rule = {}
+        for key, value in table.items():
+            axis = "model.budget" if key == BUDGET else key
+            if axis not in axes:
+                raise ValueError(f"{owner}: [sweep] exclude[{n}] names {key!r}, which is no "
+                                 f"axis{suggest(key, list(axes))}; axes: {', '.join(axes)}")
+            rule[axis] = value if isinstance(value, list) else [value]
+        rules.append(rule)
+
+    def hit(point: Mapping[str, Any], rule: Mapping[str, list[Any]]) -> bool:
+        return all(any(type(point[k]) is type(v) and point[k] == v for v in vs)
+                   for k, vs in rule.items())
+
+    for n, rule in enumerate(rules):
+        if not any(hit(p, rule) for p in points):
+            raise ValueError(f"{owner}: [sweep] exclude[{n}] = {dict(tables[n])!r} matches "
+                             "no point of the grid (a misspelt value?)")
+    return [p for p in points if not any(hit(p, rule) for rule in rules)]
+
+
 def _draw(axes: dict[str, tuple[Any, ...]], options: SweepOptions,
           owner: str) -> list[dict[str, Any]]:
     keys = list(axes)
@@ -300,8 +335,9 @@ def _draw(axes: dict[str, tuple[Any, ...]], options: SweepOptions,
             total *= len(v)
         if total > MAX_RUNS:
             raise ValueError(f"{owner}: the grid has {total} points; at most {MAX_RUNS}")
-        return [dict(zip(keys, combo, strict=True))
-                for combo in itertools.product(*axes.values())]
+        points = [dict(zip(keys, combo, strict=True))
+                  for combo in itertools.product(*axes.values())]
+        return _exclude(points, axes, options.exclude, owner)
     kept = list(options.keep)
     for k in kept:
         if k not in axes and not (k == BUDGET and "model.budget" in axes):
