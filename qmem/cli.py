@@ -8,6 +8,8 @@ Commands:
 - ``qmem sweep SWEEP.toml --out DIR [--executor local|ray] [--vectorize]``: every point of
   a sweep file as a run folder, on a process pool or a Ray cluster, with a summary;
 - ``qmem report DIR...``: rebuild tables and plots from run folders' files alone;
+- ``qmem study DIR --out OUT [--page PAGE.md]``: the parameter-efficiency study of a sweep
+  (tuned settings chosen on validation, test metrics reported; :mod:`qmem.experiments.study`);
 - ``qmem evaluate RUN_DIR --executor pennylane|qiskit [--shots N --seed S]
   [--noise depolarizing:P]``: re-evaluate a trained quantum model on a real simulator;
 - ``qmem params MODEL``, ``qmem models``, ``qmem datasets``, ``qmem circuits draw NAME``:
@@ -160,6 +162,26 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-report", action="store_true", help="skip the report at the end")
     p.add_argument("--no-plots", action="store_true", help="report tables only")
     p.add_argument("--no-progress", action="store_true", help="hide the progress display")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check the sweep file and print the number of runs; run nothing")
+
+
+def _add_study(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "study", help="a sweep's study: tuned settings chosen on validation, test reported",
+        description="Per dataset, protocol, model and budget, pick the tuned setting (every "
+        "axis but dataset, protocol, model, budget and seed, e.g. train.lr) of lowest mean "
+        "validation MSE over seeds; report its test MSE/MAE/R2 (mean +- std), parameters, "
+        "% of the LSTM and the gain over LSTM/GRU/CIFG/KAN against the seed spread. Writes "
+        "runs.csv, study.csv, evaluations.csv, study.md and plots into OUT.",
+    )
+    p.add_argument("dir", help="a sweep folder, or a folder holding runs.csv (a study "
+                   "written before)")
+    p.add_argument("--out", default=None, help="output folder (default DIR/study)")
+    p.add_argument("--page", default=None, metavar="PAGE.md",
+                   help="also write the tables into this page's generated blocks "
+                   "(study, study-evaluations)")
+    p.add_argument("--no-plots", action="store_true", help="tables only")
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -235,8 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command")
-    for add in (_add_fit, _add_compare, _add_sweep, _add_run, _add_report, _add_evaluate,
-                _add_params, _add_inspect, _add_explain):
+    for add in (_add_fit, _add_compare, _add_sweep, _add_study, _add_run, _add_report,
+                _add_evaluate, _add_params, _add_inspect, _add_explain):
         add(sub)
     return parser
 
@@ -341,8 +363,16 @@ def _sweep(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(args.sweep, args.overrides)
     shape = " x ".join(str(len(v)) for v in sweep.axes.values()) or "1"
+    if sweep.options.mode == "grid" and sweep.options.exclude:
+        grid = 1
+        for values in sweep.axes.values():
+            grid *= len(values)
+        shape += f", {grid - len(sweep.configs)} excluded"
     print(f"qmem sweep: {len(sweep.configs)} runs ({shape}, {sweep.options.mode}) into "
           f"{args.out} ({args.executor} executor)", file=sys.stderr)
+    if args.dry_run:
+        print(f"{len(sweep.configs)} runs: the sweep file is valid (dry run: nothing ran)")
+        return 0
     try:
         out = run_sweep(sweep, args.out, executor=args.executor, workers=args.workers,
                         address=args.address, retries=args.retries, vectorize=args.vectorize,
@@ -397,6 +427,16 @@ def _report(args: argparse.Namespace) -> int:
     else:
         made = write_report(args.dirs, out, plots=not args.no_plots)
     print(f"wrote {', '.join(made['files'])} to {out} ({len(made['rows'])} rows)")
+    return 0
+
+
+def _study(args: argparse.Namespace) -> int:
+    from .experiments.study import write_study
+
+    out = args.out or str(Path(args.dir) / "study")
+    made = write_study(args.dir, out, page=args.page, plots=not args.no_plots)
+    print(f"wrote {', '.join(made['files'])} to {out} ({len(made['rows'])} rows from "
+          f"{made['runs']} runs, {made['evaluations']} evaluations)")
     return 0
 
 
@@ -473,7 +513,8 @@ def _circuits(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
-    "fit": _fit, "compare": _compare, "sweep": _sweep, "run": _run, "report": _report,
+    "fit": _fit, "compare": _compare, "sweep": _sweep, "study": _study, "run": _run,
+    "report": _report,
     "evaluate": _evaluate, "params": _params, "models": _models, "datasets": _datasets,
     "circuits": _circuits, "explain": _explain,
 }
