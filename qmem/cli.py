@@ -181,6 +181,9 @@ def _add_study(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--page", default=None, metavar="PAGE.md",
                    help="also write the tables into this page's generated blocks "
                    "(study, study-evaluations)")
+    p.add_argument("--pair", action="append", default=[], metavar="MODEL@BUDGET:MODEL@BUDGET",
+                   help="also set two setups side by side, e.g. qkan_lstm@35:lstm@150 "
+                   "(repeatable; into the page's study-pairs block)")
     p.add_argument("--no-plots", action="store_true", help="tables only")
 
 
@@ -431,10 +434,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _study(args: argparse.Namespace) -> int:
-    from .experiments.study import write_study
+    from .experiments.study import parse_pair, write_study
 
     out = args.out or str(Path(args.dir) / "study")
-    made = write_study(args.dir, out, page=args.page, plots=not args.no_plots)
+    made = write_study(args.dir, out, page=args.page, plots=not args.no_plots,
+                       pairs=[parse_pair(p) for p in args.pair])
     print(f"wrote {', '.join(made['files'])} to {out} ({len(made['rows'])} rows from "
           f"{made['runs']} runs, {made['evaluations']} evaluations)")
     return 0

@@ -64,6 +64,8 @@ __all__ = [
     "compare",
     "evaluations_markdown",
     "model_label",
+    "pairs_markdown",
+    "parse_pair",
     "read_csv_records",
     "records_csv",
     "select",
@@ -533,6 +535,67 @@ def evaluations_markdown(evaluations: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def parse_pair(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    """``"MODEL@BUDGET:MODEL@BUDGET"`` -> ``(("MODEL", BUDGET), ("MODEL", BUDGET))``.
+
+    >>> parse_pair("qkan_lstm@35:lstm@150")
+    (('qkan_lstm', 35), ('lstm', 150))
+    >>> parse_pair("qkan_lstm:lstm")
+    Traceback (most recent call last):
+    ...
+    ValueError: pair 'qkan_lstm:lstm' must look like MODEL@BUDGET:MODEL@BUDGET
+    """
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        out = []
+        for part in parts:
+            model, at, budget = part.rpartition("@")
+            if not at or not model:
+                raise ValueError
+            out.append((model, int(budget)))
+    except ValueError:
+        raise ValueError(f"pair {text!r} must look like MODEL@BUDGET:MODEL@BUDGET") from None
+    return out[0], out[1]
+
+
+def pairs_markdown(rows: Sequence[Mapping[str, Any]],
+                   pairs: Sequence[tuple[tuple[str, int], tuple[str, int]]]) -> str:
+    """Chosen rows of two (model, budget) setups side by side, per dataset and protocol:
+    parameters, the parameter reduction, test MSE of each and :func:`compare` of the first
+    against the second (e.g. a small QKAN-LSTM against a larger LSTM).
+
+    >>> r = {"dataset": "d", "protocol": "honest", "params_total": 34, "test_mse_mean": 1.0,
+    ...      "test_mse_std": 0.1, "model": "qkan_lstm", "budget": 35}
+    >>> ref = {**r, "model": "lstm", "budget": 150, "params_total": 146, "test_mse_mean": 0.5}
+    >>> last = pairs_markdown([r, ref], [(("qkan_lstm", 35), ("lstm", 150))]).splitlines()[-1]
+    >>> last.split(" | ")[4:]
+    ['76.7 %', '1 ± 0.1', '0.5 ± 0.1', '-100 % (-5.0σ), worse |']
+    """
+    spec = ",".join(f"{a}@{x}:{b}@{y}" for (a, x), (b, y) in pairs)
+    lines = [f"<!-- pairs: {spec} -->", "",
+             "| dataset | protocol | model @ budget: params | reference @ budget: params | "
+             "fewer parameters | test MSE | reference test MSE | gain (z), verdict |",
+             "|---" * 8 + "|"]
+    for (a, x), (b, y) in pairs:
+        for (dataset, protocol), group in _tables(rows).items():
+            one = next((r for r in group if r["model"] == a and r["budget"] == x), None)
+            two = next((r for r in group if r["model"] == b and r["budget"] == y), None)
+            if one is None or two is None:
+                continue
+            c = compare(one, two)
+            fewer = (f"{100 * (1 - one['params_total'] / two['params_total']):.1f} %"
+                     if one.get("params_total") and two.get("params_total") else "–")
+            gain = ("–" if c["gain_pct"] is None else f"{c['gain_pct']:+.0f} %"
+                    + ("" if c["z"] is None else f" ({c['z']:+.1f}σ)") + f", {c['verdict']}")
+            lines.append("| " + " | ".join([
+                dataset, protocol, f"`{a}` @ {x}: {one['params_total']}",
+                f"`{b}` @ {y}: {two['params_total']}", fewer, _pm(one, "test_mse"),
+                _pm(two, "test_mse"), gain]) + " |")
+    return "\n".join(lines)
+
+
 def _plots(rows: Sequence[Mapping[str, Any]], out: Path) -> dict[str, str]:
     import matplotlib
 
@@ -576,8 +639,9 @@ def _write_block(page: Path, name: str, body: str) -> None:
 
 
 def write_study(source: str | Path, out: str | Path, *, page: str | Path | None = None,
-                plots: bool = True,
-                plot_prefix: str | None = None) -> dict[str, Any]:
+                plots: bool = True, plot_prefix: str | None = None,
+                pairs: Sequence[tuple[tuple[str, int], tuple[str, int]]] = ()
+                ) -> dict[str, Any]:
     """Select, then write ``runs.csv``, ``study.csv``, ``evaluations.csv``, ``study.md`` and
     the plots into ``out``; with ``page``, its ``study`` and ``study-evaluations`` blocks too.
 
@@ -591,6 +655,8 @@ def write_study(source: str | Path, out: str | Path, *, page: str | Path | None 
         plots: draw the plots.
         plot_prefix: how ``page`` links the plots (default: ``out`` relative to the page's
             folder).
+        pairs: (model, budget) setups to set side by side (:func:`pairs_markdown`); with
+            ``page``, into its ``study-pairs`` block.
 
     Returns:
         ``{"rows": [...], "runs": n, "evaluations": n, "files": [...]}``.
@@ -641,7 +707,8 @@ def write_study(source: str | Path, out: str | Path, *, page: str | Path | None 
     here = "." if plots else None
     atomic_write_text(folder / "study.md",
                       study_markdown(rows, plot_dir=here, source=origin) + "\n\n"
-                      + evaluations_markdown(evaluations) + "\n")
+                      + evaluations_markdown(evaluations) + "\n\n"
+                      + (pairs_markdown(rows, pairs) + "\n" if pairs else ""))
     files.append("study.md")
     if page is not None:
         import os
@@ -651,6 +718,8 @@ def write_study(source: str | Path, out: str | Path, *, page: str | Path | None 
         text = study_markdown(rows, plot_dir=prefix if plots else None, source=origin)
         _write_block(Path(page), "study", text)
         _write_block(Path(page), "study-evaluations", evaluations_markdown(evaluations))
+        if pairs:
+            _write_block(Path(page), "study-pairs", pairs_markdown(rows, pairs))
         files.append(Path(page).name)
     files += list(made.values())
     return {"rows": rows, "runs": len(runs), "evaluations": len(evaluations), "files": files}

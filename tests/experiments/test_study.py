@@ -12,6 +12,8 @@ from qmem.experiments.study import (
     budget_fit,
     collect_study_runs,
     compare,
+    pairs_markdown,
+    parse_pair,
     read_csv_records,
     records_csv,
     select,
@@ -168,3 +170,17 @@ def test_budget_fit_counts_match_the_formulas_by_hand():
     assert (fit["params"], fit["qubits"]) == (34, 1)
     with pytest.raises(ValueError, match="tolerance must be a number >= 1"):
         budget_fit("lstm", 35, tolerance=0.5)
+
+
+def test_pairs_put_two_setups_side_by_side():
+    small = {"dataset": "d", "protocol": "honest", "model": "qkan_lstm", "budget": 35,
+             "params_total": 34, "test_mse_mean": 2.0, "test_mse_std": 0.5}
+    big = {**small, "model": "lstm", "budget": 150, "params_total": 166,
+           "test_mse_mean": 1.0, "test_mse_std": 0.5}
+    text = pairs_markdown([small, big], [parse_pair("qkan_lstm@35:lstm@150")])
+    assert text.splitlines()[0] == "<!-- pairs: qkan_lstm@35:lstm@150 -->"
+    cells = text.splitlines()[-1].split(" | ")
+    assert cells[4] == "79.5 %"                    # 1 - 34 / 166
+    assert cells[7] == "-100 % (-2.0σ), worse |"   # (1 - 2) / sqrt((0.25 + 0.25) / 2)
+    with pytest.raises(ValueError, match="must look like MODEL@BUDGET:MODEL@BUDGET"):
+        parse_pair("qkan_lstm@x:lstm@150")
