@@ -258,12 +258,12 @@ class VQCStack:
                     idx = np.arange(2**self.n)
                     swap = (idx % 2**na) * 2**nb + idx // 2**na  # (b, a) row -> (a, b) index
                     inv = np.argsort(swap)
-                    for key, perm, sg in (
+                    for order, perm, sg in (
                         ("plain", fixed.perm, sign),
                         ("swapped", inv[fixed.perm[swap]], sign[swap]),
                     ):
-                        tabs[f"perm{r}:{key}"] = torch.as_tensor(perm, device=device)
-                        tabs[f"sign{r}:{key}"] = mat(sg[:, None])
+                        tabs[f"perm{r}:{order}"] = torch.as_tensor(perm, device=device)
+                        tabs[f"sign{r}:{order}"] = mat(sg[:, None])
             signs = [
                 torch.as_tensor(
                     np.stack([1 - 2 * wire_bits(self.n)[w] for w in m.circuit.readout], 1),

@@ -81,3 +81,10 @@ def test_no_grad_blocks_are_reused_until_a_weight_changes() -> None:
         assert (c(x) - torch.cat([m(x) for m in layers], -1)).abs().max().item() < 1e-12
     with torch.enable_grad():  # with gradients: always fresh, in the graph
         assert stack.bind(torch.float64).keywords["unitaries"].requires_grad
+
+
+def test_tables_are_built_once_per_dtype_and_device() -> None:
+    stack = VQCStack.of(_layers("chen2024", 4, 2))  # brick CNOTs: permutation tables
+    cpu = torch.device("cpu")
+    assert stack._tables(torch.float64, cpu) is stack._tables(torch.float64, cpu)
+    assert stack._tables(torch.float32, cpu) is not stack._tables(torch.float64, cpu)
