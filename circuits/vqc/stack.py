@@ -116,6 +116,19 @@ class _Layers:
             self._tables[key] = out
         return self._tables[key]
 
+    def on_zero(self, cos: Tensor, sin: Tensor, eye: Tensor) -> Tensor:
+        """Every wire's ``|0⟩`` through its gates, ``(..., n, 2)`` (a product state's
+        factors): the gates applied to vectors, not multiplied as matrices."""
+        v = eye[:, 0].expand(self.n, 2)  # (n, 2): |0> on every wire
+        for idx, rot, fix in self._device_tables(cos.shape[-1], eye):
+            if fix is not None:
+                v = (fix @ v.unsqueeze(-1)).squeeze(-1)  # (..., n, 2)
+            if idx is not None:
+                bv = (rot @ v.unsqueeze(-1)).squeeze(-1)  # the rotation's generator on v
+                c, s = cos[..., idx].unsqueeze(-1), sin[..., idx].unsqueeze(-1)  # (..., n, 1)
+                v = torch.addcmul(c * v, s, bv)  # (c I + s B) v
+        return v
+
     def matrices(self, cos: Tensor, sin: Tensor, eye: Tensor) -> Tensor:
         """Per-wire products ``(..., n, 2, 2)`` from ``cos``/``sin`` of half angles
         ``(..., k + 1)`` (the last column is angle 0, for wires without a rotation)."""
@@ -329,29 +342,39 @@ class VQCStack:
         the same mode are reused while no weight has changed (same tensors and in-place
         versions), so streaming ``step()`` inference does no block work."""
         if torch.is_grad_enabled():
-            return partial(self, unitaries=self.unitaries(dtype))
+            return partial(self, unitaries=self._side_by_side(dtype))
         mode = "inference" if torch.is_inference_mode_enabled() else "no_grad"
         key = (mode, dtype, tuple(
             (id(m.weights), m.weights.data_ptr(), m.weights._version) for m in self.layers
         ))
         if self._quiet is None or self._quiet[0] != key:
-            self._quiet = (key, self.unitaries(dtype))
+            self._quiet = (key, self._side_by_side(dtype))
         return partial(self, unitaries=self._quiet[1])
+
+    def _side_by_side(self, dtype: torch.dtype) -> Tensor:
+        u = self.unitaries(dtype)  # (G, 2^n, 2^n)
+        G, dim, _ = u.shape
+        return u.permute(1, 0, 2).reshape(dim, G * dim)  # (2^n, G*2^n): [U_1ᵀ … U_Gᵀ]
 
     # ------------------------------------------------------------------ per step
     def product_state(self, x: Tensor) -> Tensor:
         """The encoding's product state ``ψ(x)``, ``x (B, n) -> (B, 2^n)``."""
         tabs = self._tables(x.dtype, x.device)
         angles = torch.nn.functional.pad(0.5 * encoding_angles(self.spec, x), (0, 1))
-        mats = self.prefix.matrices(torch.cos(angles), torch.sin(angles), tabs["I"])
-        v = mats[..., :, 0].expand(x.shape[0], self.n, 2)  # (B, n, 2): each wire on |0>
+        v = self.prefix.on_zero(torch.cos(angles), torch.sin(angles), tabs["I"])
+        v = v.expand(x.shape[0], self.n, 2)  # (B, n, 2): each wire's state
         picked = v.reshape(x.shape[0], 2 * self.n)[:, tabs["gather"]]  # (B, 2^n * n)
         return picked.reshape(x.shape[0], 2**self.n, self.n).prod(-1)  # (B, 2^n)
 
     def __call__(self, x: Tensor, unitaries: Tensor) -> Tensor:
-        """All layers' ``⟨Z⟩`` on ``x (B, n)``: ``(B, Σ_g R_g)``, layer by layer."""
+        """All layers' ``⟨Z⟩`` on ``x (B, n)``: ``(B, Σ_g R_g)``, layer by layer.
+
+        ``unitaries``: those of :meth:`unitaries` ``(G, 2^n, 2^n)``, or already laid side by
+        side as ``(2^n, G·2^n)`` (what :meth:`bind` hands over, once per sequence)."""
         psi = self.product_state(x)  # (B, 2^n)
-        G, dim, _ = unitaries.shape
-        amp = psi @ unitaries.permute(1, 0, 2).reshape(dim, G * dim)  # (B, G*2^n)
+        if unitaries.dim() == 3:
+            G, dim, _ = unitaries.shape
+            unitaries = unitaries.permute(1, 0, 2).reshape(dim, G * dim)  # [U_1ᵀ … U_Gᵀ]
+        amp = psi @ unitaries  # (B, G*2^n)
         probs = amp * amp if self.real else (amp.conj() * amp).real
         return probs @ self._tables(x.dtype, x.device)["signs"]  # (B, Σ R_g)
