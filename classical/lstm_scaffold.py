@@ -67,9 +67,9 @@ def stacked_maps(maps: list[nn.Module]) -> Callable[[torch.dtype], Callable] | N
 
 def lstm_update(pre: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The LSTM update from pre-activations ``(B, 4H)`` (order ``i, f, g, o``) and ``c``."""
-    i, f, _, o = torch.sigmoid(pre).chunk(4, dim=-1)  # each (B, H)
-    c = f * c + i * torch.tanh(pre.chunk(4, dim=-1)[2])
-    return o * torch.tanh(c), c
+    i, f, g, o = pre.chunk(4, dim=-1)  # each (B, H)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
 
 
 def linear_maps(generator: torch.Generator, *, bias: bool = True) -> MapFactory:
