@@ -43,10 +43,10 @@ __all__ = ["AUTO_CONSTANTS", "daruan_auto_rule", "prefer_bloch"]
 AUTO_CONSTANTS: dict[tuple[bool, bool], tuple[float, float]] = {
     # (float64, gradient needed): (KAPPA, LAMBDA), fitted on 360 shapes each (widths 8-128,
     # reps 1-8, batches 1-256; past 256 Fourier always wins) on this project's CPU machine
-    (False, True): (1.5, 1.0e4),
-    (True, True): (1.25, 1.0e4),
-    (False, False): (1.5, 3.0e4),
-    (True, False): (1.5, 3.0e4),
+    (False, True): (1.5, 5600.0),
+    (True, True): (1.25, 5600.0),
+    (False, False): (1.5, 1.0e4),
+    (True, False): (1.5, 1.0e4),
 }
 """``(KAPPA, LAMBDA)`` of the rule, per (float64?, gradient needed?), fitted by
 ``bench/executors.py --fit``."""
