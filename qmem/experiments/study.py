@@ -390,7 +390,8 @@ def compare(row: Mapping[str, Any], ref: Mapping[str, Any]) -> dict[str, Any]:
 
     Returns:
         ``{"gain_pct"``: ``100 (ref − row) / ref`` of the mean test MSEs (positive: ``row``
-        is more accurate), ``"z"``: the difference of means over the pooled std
+        is more accurate), ``"ratio"``: ``row / ref`` of the mean test MSEs, ``"z"``: the
+        difference of means over the pooled std
         ``sqrt((s_row² + s_ref²) / 2)`` (None with fewer than 2 seeds or zero spread),
         ``"verdict"``: ``"better"`` / ``"worse"`` when ``|z| > 1``, else ``"within spread"``
         (None when either mean is missing)``}``.
@@ -401,15 +402,16 @@ def compare(row: Mapping[str, Any], ref: Mapping[str, Any]) -> dict[str, Any]:
     """
     m, r = row.get("test_mse_mean"), ref.get("test_mse_mean")
     if m is None or r is None:
-        return {"gain_pct": None, "z": None, "verdict": None}
+        return {"gain_pct": None, "ratio": None, "z": None, "verdict": None}
     gain = 100.0 * (r - m) / r if r else None
+    ratio = m / r if r else None
     s1, s2 = row.get("test_mse_std"), ref.get("test_mse_std")
     z = None
     if s1 is not None and s2 is not None and (s1 > 0 or s2 > 0):
         z = (r - m) / math.sqrt((s1 ** 2 + s2 ** 2) / 2)
     verdict = ("within spread" if z is None or abs(z) <= 1 else
                "better" if z > 0 else "worse")
-    return {"gain_pct": gain, "z": z, "verdict": verdict}
+    return {"gain_pct": gain, "ratio": ratio, "z": z, "verdict": verdict}
 
 
 # ----------------------------------------------------------------------------- output
@@ -455,9 +457,9 @@ def _vs(row: Mapping[str, Any], group: Sequence[Mapping[str, Any]], label: str) 
     if ref is None:
         return "–"
     c = compare(row, ref)
-    if c["gain_pct"] is None:
+    if c["ratio"] is None:
         return "–"
-    text = f"{c['gain_pct']:+.0f} %"
+    text = f"{c['ratio']:.2g}×"
     if c["z"] is not None:
         text += f" ({c['z']:+.1f}σ)"
     return f"**{text}**" if c["verdict"] in ("better", "worse") else text
@@ -469,8 +471,9 @@ def study_markdown(rows: Sequence[Mapping[str, Any]], *, plot_dir: str | None = 
 
     Columns: budget, model, hidden size, trainable parameters (quantum in brackets), % of
     the LSTM of the same budget, the chosen tuned setting, seeds, validation MSE, test MSE /
-    MAE / R² (mean ± std over seeds), and per reference of :data:`REFERENCES` the test-MSE
-    gain and its size in pooled stds (bold beyond the spread, ``|z| > 1``).
+    MAE / R² (mean ± std over seeds), and per reference of :data:`REFERENCES` the ratio of
+    the mean test MSEs (model / reference: below 1 is better) and the difference of the
+    means in pooled stds (positive: better; bold beyond the spread, ``|z| > 1``).
 
     Args:
         rows: :func:`select`'s rows.
@@ -571,12 +574,12 @@ def pairs_markdown(rows: Sequence[Mapping[str, Any]],
     >>> ref = {**r, "model": "lstm", "budget": 150, "params_total": 146, "test_mse_mean": 0.5}
     >>> last = pairs_markdown([r, ref], [(("qkan_lstm", 35), ("lstm", 150))]).splitlines()[-1]
     >>> last.split(" | ")[4:]
-    ['76.7 %', '1 ± 0.1', '0.5 ± 0.1', '-100 % (-5.0σ), worse |']
+    ['76.7 %', '1 ± 0.1', '0.5 ± 0.1', '2× (-5.0σ), worse |']
     """
     spec = ",".join(f"{a}@{x}:{b}@{y}" for (a, x), (b, y) in pairs)
     lines = [f"<!-- pairs: {spec} -->", "",
              "| dataset | protocol | model @ budget: params | reference @ budget: params | "
-             "fewer parameters | test MSE | reference test MSE | gain (z), verdict |",
+             "fewer parameters | test MSE | reference test MSE | MSE ratio (z), verdict |",
              "|---" * 8 + "|"]
     for (a, x), (b, y) in pairs:
         for (dataset, protocol), group in _tables(rows).items():
@@ -587,7 +590,7 @@ def pairs_markdown(rows: Sequence[Mapping[str, Any]],
             c = compare(one, two)
             fewer = (f"{100 * (1 - one['params_total'] / two['params_total']):.1f} %"
                      if one.get("params_total") and two.get("params_total") else "–")
-            gain = ("–" if c["gain_pct"] is None else f"{c['gain_pct']:+.0f} %"
+            gain = ("–" if c["ratio"] is None else f"{c['ratio']:.2g}×"
                     + ("" if c["z"] is None else f" ({c['z']:+.1f}σ)") + f", {c['verdict']}")
             lines.append("| " + " | ".join([
                 dataset, protocol, f"`{a}` @ {x}: {one['params_total']}",

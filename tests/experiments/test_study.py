@@ -95,6 +95,7 @@ def test_compare_is_the_difference_of_means_over_the_pooled_std():
     b = {"test_mse_mean": 5.5, "test_mse_std": math.sqrt(0.5)}
     c = compare(a, b)
     assert c["gain_pct"] == pytest.approx(100 * 2 / 5.5)
+    assert c["ratio"] == pytest.approx(3.5 / 5.5)
     assert c["z"] == pytest.approx(2 / math.sqrt(0.5))
     assert c["verdict"] == "better"
     assert compare(b, a)["verdict"] == "worse"
@@ -181,6 +182,6 @@ def test_pairs_put_two_setups_side_by_side():
     assert text.splitlines()[0] == "<!-- pairs: qkan_lstm@35:lstm@150 -->"
     cells = text.splitlines()[-1].split(" | ")
     assert cells[4] == "79.5 %"                    # 1 - 34 / 166
-    assert cells[7] == "-100 % (-2.0σ), worse |"   # (1 - 2) / sqrt((0.25 + 0.25) / 2)
+    assert cells[7] == "2× (-2.0σ), worse |"   # 2 / 1; (1 - 2) / sqrt((0.25 + 0.25) / 2)
     with pytest.raises(ValueError, match="must look like MODEL@BUDGET:MODEL@BUDGET"):
         parse_pair("qkan_lstm@x:lstm@150")
