@@ -11,7 +11,9 @@ from qmem.experiments import load_config
 from qmem.experiments.trainer import prepare_data
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGS = sorted((ROOT / "configs").rglob("*.toml"))
+STUDY = ROOT / "configs" / "study"
+SWEEPS = sorted(STUDY.glob("*.toml"))  # sweep files (docs/sweeps.md), not run configs
+CONFIGS = sorted(p for p in (ROOT / "configs").rglob("*.toml") if STUDY not in p.parents)
 
 
 def test_there_is_an_example_for_every_model_and_dataset():
@@ -27,6 +29,15 @@ def test_config_loads(path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the csv example names a path relative to the repository
     cfg = load_config(path)
     assert cfg.model.name and cfg.data.name
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_sweep_file_loads(path, monkeypatch):
+    from qmem.experiments.sweep_config import load_sweep
+
+    monkeypatch.chdir(ROOT)
+    sweep = load_sweep(path)  # every point checked as a run config
+    assert len(sweep.points) >= 1
 
 
 def test_qlstm_paper_setup_as_published():
