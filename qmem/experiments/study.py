@@ -91,10 +91,11 @@ RUN_COLUMNS = (
 
 _EVAL_COLUMNS = (
     "run_id", "dataset", "protocol", "model", "budget", "seed", "setting", "name", "executor",
-    "shots", "noise", "windows", "emulated_mse", "mse", "emulated_r2", "r2", "change_mse",
+    "shots", "shot_seed", "noise", "windows", "emulated_mse", "mse", "emulated_r2", "r2",
+    "change_mse",
 )
 _INT_COLUMNS = {"budget", "hidden_size", "seed", "params_total", "params_quantum",
-                "epochs_run", "shots", "windows"}
+                "epochs_run", "shots", "shot_seed", "windows"}
 _FLOAT_COLUMNS = {"val_mse", "test_mse", "test_mae", "test_r2", "emulated_mse", "mse",
                   "emulated_r2", "r2", "change_mse"}
 _VQC_MODELS = ("qlstm", "qlstm_2024")
@@ -257,11 +258,15 @@ def collect_evaluations(folder: str | Path,
             **{k: run.get(k) for k in ("run_id", "dataset", "protocol", "model", "budget",
                                        "seed", "setting")},
             "name": ev.get("name"), "executor": ev.get("executor"), "shots": ev.get("shots"),
-            "noise": ev.get("noise"), "windows": ev.get("windows"),
+            "shot_seed": ev.get("seed"), "noise": ev.get("noise"), "windows": ev.get("windows"),
             "emulated_mse": ev["emulated_test"]["mse"], "mse": ev["test"]["mse"],
             "emulated_r2": ev["emulated_test"]["r2"], "r2": ev["test"]["r2"],
             "change_mse": ev["change"]["mse"],
         })
+    inf = float("inf")
+    out.sort(key=lambda e: (str(e["dataset"]), str(e["protocol"]), str(e["model"]),
+                            e["budget"] or 0, e["seed"] or 0, e["noise"] or "",
+                            -(e["shots"] or inf), e["shot_seed"] or 0))
     return out
 
 
@@ -525,13 +530,15 @@ def evaluations_markdown(evaluations: Sequence[Mapping[str, Any]]) -> str:
     """
     if not evaluations:
         return "(no evaluations)"
-    lines = ["| dataset | protocol | model | budget | seed | executor | shots | noise | "
-             "windows | emulated MSE | simulated MSE | change | emulated R² | simulated R² |",
+    lines = ["| dataset | protocol | model | budget | seed | executor | shots (sampling seed) "
+             "| noise | windows | emulated MSE | simulated MSE | change | emulated R² "
+             "| simulated R² |",
              "|---" * 14 + "|"]
     for e in evaluations:
         lines.append("| " + " | ".join([
             str(e["dataset"]), str(e["protocol"]), f"`{e['model']}`", str(e["budget"]),
-            str(e["seed"]), str(e["executor"]), "exact" if e["shots"] is None else str(e["shots"]),
+            str(e["seed"]), str(e["executor"]),
+            "exact" if e["shots"] is None else f"{e['shots']} ({e['shot_seed']})",
             e["noise"] or "none", str(e["windows"]), _g(e["emulated_mse"]), _g(e["mse"]),
             f"{100 * e['change_mse'] / e['emulated_mse']:+.1f} %" if e["emulated_mse"] else "–",
             _g(e["emulated_r2"], 4), _g(e["r2"], 4)]) + " |")
@@ -604,6 +611,7 @@ def _plots(rows: Sequence[Mapping[str, Any]], out: Path) -> dict[str, str]:
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     made = {}
     for (dataset, protocol), group in _tables(rows).items():
@@ -612,19 +620,25 @@ def _plots(rows: Sequence[Mapping[str, Any]], out: Path) -> dict[str, str]:
         for r in group:
             if r["test_mse_mean"] is not None:
                 by_model.setdefault(str(r["model"]), []).append(r)
-        for model, members in sorted(by_model.items()):
+        colours = plt.get_cmap("tab20").colors
+        for n, (model, members) in enumerate(sorted(by_model.items())):
             members = sorted(members, key=lambda r: r["params_total"])
+            quantum = any(r.get("params_quantum") for r in members)
             ax.errorbar([r["params_total"] for r in members],
                         [r["test_mse_mean"] for r in members],
-                        yerr=[r["test_mse_std"] or 0.0 for r in members], fmt="o-",
+                        yerr=[r["test_mse_std"] or 0.0 for r in members],
+                        fmt="s--" if quantum else "o-", color=colours[n % len(colours)],
                         capsize=3, lw=0.8, ms=4, label=model)
         ax.set(title=f"{dataset} ({protocol}): parameters vs test MSE, lr chosen on val",
-               xlabel="trainable parameters", ylabel="test MSE (mean ± std over seeds)",
-               xscale="log", yscale="log")
-        ax.legend(fontsize=6, ncol=2)
+               xlabel="trainable parameters (log)",
+               ylabel="test MSE, mean ± std over seeds (log)", xscale="log", yscale="log")
+        ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 3.0, 5.0)))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.legend(fontsize=6, ncol=2, title="dashed: quantum parameters", title_fontsize=6)
         buf = io.BytesIO()
         fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=90)
+        fig.savefig(buf, format="png", dpi=72)
         plt.close(fig)
         name = f"{dataset}_{protocol}_study.png"
         atomic_write_bytes(out / name, buf.getvalue())
