@@ -26,6 +26,7 @@ False
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "check_finite_parameters",
     "check_input",
     "check_param_dtype",
+    "non_finite",
     "parameter_state",
     "same_state",
     "transforms_active",
@@ -51,15 +53,38 @@ def transforms_active() -> bool:
 
 
 def all_finite(x: torch.Tensor) -> bool:
-    """Whether ``x`` holds no NaN or inf: one reduction, the elementwise check only if the sum
-    is not finite (a NaN/inf makes it so; a finite overflow is then told apart).
+    """Whether ``x`` holds no NaN or inf: one reduction and one read of its result, the
+    elementwise check only if the sum is not finite (a NaN/inf makes it so; a finite
+    overflow is then told apart).
 
     >>> all_finite(torch.tensor([1.0, 2.0])), all_finite(torch.tensor([1.0, float("nan")]))
     (True, False)
     """
-    if bool(torch.isfinite(x.sum())):
-        return True
-    return bool(torch.isfinite(x).all())
+    return non_finite((("x", x),)) is None
+
+
+def non_finite(named: Iterable[tuple[str, torch.Tensor | None]]) -> str | None:
+    """The name of the first tensor of ``named`` that holds NaN or inf, or None.
+
+    All tensors at once: one sum each (outside autograd), their total read once (one host
+    synchronisation on a GPU); only a non-finite total (a NaN or inf, or a finite overflow)
+    leads to the elementwise check of each.
+
+    >>> non_finite([("x", torch.zeros(2)), ("w", torch.tensor([float("inf")]))])
+    'w'
+    """
+    tensors = [(name, t) for name, t in named if t is not None]
+    if not tensors:
+        return None
+    total = tensors[0][1].detach().sum()
+    for _, t in tensors[1:]:
+        total = total + t.detach().sum()
+    if math.isfinite(total.item()):
+        return None
+    for name, t in tensors:
+        if not bool(torch.isfinite(t.detach()).all()):
+            return name
+    return None
 
 
 def check_param_dtype(dtype: object) -> torch.dtype:
@@ -139,10 +164,9 @@ def check_finite_parameters(named: Iterable[tuple[str, torch.Tensor | None]], ow
     a torch.func transform: a vectorised trainer checks its losses)."""
     if transforms_active():
         return
-    with torch.no_grad():
-        for name, p in named:
-            if p is not None and not all_finite(p):
-                raise ValueError(
-                    f"parameter {name!r} of the {owner} holds non-finite values (NaN or inf); "
-                    "its weights are broken (e.g. a diverged training step)"
-                )
+    name = non_finite(named)
+    if name is not None:
+        raise ValueError(
+            f"parameter {name!r} of the {owner} holds non-finite values (NaN or inf); "
+            "its weights are broken (e.g. a diverged training step)"
+        )

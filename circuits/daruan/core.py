@@ -30,7 +30,7 @@ import torch
 
 from qmem.validation import check_literal, check_size_budget
 
-from ..checks import all_finite
+from ..checks import all_finite, non_finite
 from ..executors import check_executor_options, resolve_executor
 from ..ir import Circuit
 from .ansatz import MAX_REPS, daruan_angles, daruan_circuit, get_ansatz
@@ -126,9 +126,9 @@ def validate_daruan_inputs(
         "daruan (the broadcast of x and the parameters' leading dims, x (2r+1))",
         total * (2 * reps + 1),
     )
-    for name, t in (("x", x), ("theta", theta), ("w", w), ("b", b)):
-        if t is not None and not all_finite(t):
-            raise ValueError(f"{name} holds non-finite values (NaN or inf)")
+    bad = non_finite((("x", x), ("theta", theta), ("w", w), ("b", b)))
+    if bad is not None:
+        raise ValueError(f"{bad} holds non-finite values (NaN or inf)")
     return reps
 
 

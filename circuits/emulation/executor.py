@@ -24,6 +24,8 @@ from qmem.validation import check_literal
 from ..executors import CircuitKind, register_executor
 from .statevector import Method, expval_z, expval_z_mapped
 
+_METHODS = ("auto", "dense", "gates")
+
 __all__ = ["StatevectorExecutor"]
 
 
@@ -38,8 +40,9 @@ class StatevectorExecutor:
         return None
 
     def check_options(self, options: Mapping[str, Any]) -> None:
-        if "method" in options:
-            check_literal("method", options["method"], Method)
+        method = options.get("method", "auto")
+        if not (isinstance(method, str) and method in _METHODS):  # the message on failure
+            check_literal("method", method, Method)
 
     def run(self, job: Any, options: Mapping[str, Any]) -> Tensor:
         if job.kind == "vqc":

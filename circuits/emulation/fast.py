@@ -22,7 +22,12 @@ from torch import Tensor
 from .dense import block_tables, dense_expval, fixed_tensors, phases, plan_unitary, prefix_tables
 from .plan import COMPLEX, GATHER_MAX_QUBITS, Plan, bits, wire_bits
 
-__all__ = ["fast_expval", "fast_tables", "fast_unitary"]
+__all__ = ["FORWARD_MODE_MAX", "fast_expval", "fast_tables", "fast_unitary"]
+
+FORWARD_MODE_MAX = 2**12
+"""Input gradients in forward mode (``dψ/dθ`` rows built in the forward pass, one ``vecdot``
+back) while those rows hold at most this many amplitudes (``n·dc·2^n·B``); past it by the
+adjoint method (two gathers and two reductions of ``n·2^n·B``, independent of ``dc``)."""
 
 
 def fast_expval(
@@ -136,9 +141,17 @@ class _PrefixFast:
         identity = len(pos) == n * dc and (pos == np.arange(m)).all()  # no padding rows
         self.pos = None if identity else torch.as_tensor(pos, device=device)
         self.dc = dc
-        if jac:  # per wire w, the basis states ordered by (bit w, the other bits)
+        if jac:
+            # forward mode (small batches): rows (v, d) of dψ/dθ read column 1 + d at v
+            col = _factor_columns(n, dc, True)  # (1 + n·dc, n)
+            table = (wires * 2 + every) * j + col[:, :, None]  # (1 + n·dc, n, 2^n)
+            self.table_jac, self.table_jac_shape = _flat(table, device), table.shape
+            # adjoint (larger ones): per wire w, the basis states ordered by (bit w, the rest)
             order = np.concatenate([np.argsort(every[w], kind="stable") for w in range(n)])
             self.wire_order = _flat(order, device)  # (n·2^n,)
+            # forward mode while its dψ/dθ has at most this many amplitudes per row set:
+            # fewer ops, where the adjoint's extra gathers and reductions cost more (measured)
+            self.forward_max = FORWARD_MODE_MAX // (n * dc * 2**n)
 
 
 def _bit_major(idx: np.ndarray, rows: int) -> np.ndarray:
@@ -338,8 +351,10 @@ def _fast_dense(
     coef_prefix = coef[:n_prefix].view(p.n, p.k, size)  # (n, K, B)
     states = torch.bmm(p.terms0, coef_prefix)  # (n, 2·J, B): wire states [, d/dθ]
     psis = states.view(p.terms0.shape[0] * p.terms0.shape[1], size)  # (n·2·J, B)
-    psis = psis.index_select(0, p.table)  # (n·N, B)
-    psis = psis.view(*p.table_shape, size).prod(1)  # (1, 2^n, B): ψ
+    forward_mode = t.jx and size <= p.forward_max
+    table, shape = (p.table_jac, p.table_jac_shape) if forward_mode else (p.table, p.table_shape)
+    psis = psis.index_select(0, table)  # (M·n·N, B)
+    psis = psis.view(*shape, size).prod(1)  # (M, 2^n, B): ψ [, dψ/dθ per (wire, angle)]
     block = None
     if with_block:
         coef_block = coef[n_prefix:].view(-1, t.block.k, 1)  # (S·n, K, 1)
@@ -347,7 +362,7 @@ def _fast_dense(
     phi = unitary @ psis[0]  # (2^n, B)
     re, im = phi.real, phi.imag
     out = torch.addcmul(re * re, im, im).t() @ t.z  # |φ|² (2^n, B) -> ⟨Z⟩ (B, R)
-    states = states.view(p.n, 2, p.j, size) if t.jx else None  # (n, 2, J, B)
+    states = states.view(p.n, 2, p.j, size) if t.jx and not forward_mode else None
     return out.reshape(*angles.shape[:-1], out.shape[-1]), (unitary, psis, phi, block, states)
 
 
@@ -378,9 +393,13 @@ def _fast_dense_backward(
     grad_out = grad_out.reshape(phi.shape[1], t.z.shape[1])  # (B, R)
     grad_phi = (t.z2 @ grad_out.t()) * phi  # (2^n, B): 2 ∂L/∂p · φ
     grad_angles = grad_block = None
-    grad_psi = unitary.mH @ grad_phi if states is not None or block is not None else None
-    if states is not None:  # Re Σ_j conj(∂L/∂ψ_j) dψ_j/dθ, by the adjoint method
-        grad_rows = _prefix_backward(t.prefix, psis[0], grad_psi, states)  # (n·dc, B)
+    prefix = states is not None or psis.shape[0] > 1
+    grad_psi = unitary.mH @ grad_phi if prefix or block is not None else None
+    if prefix:  # Re Σ_j conj(∂L/∂ψ_j) dψ_j/dθ
+        if states is None:  # forward mode: the dψ/dθ rows built in the forward pass
+            grad_rows = torch.linalg.vecdot(grad_psi, psis[1:], dim=-2).real  # (n·dc, B)
+        else:  # the adjoint method
+            grad_rows = _prefix_backward(t.prefix, psis[0], grad_psi, states)  # (n·dc, B)
         pos = t.prefix.pos
         grad_angles = grad_rows if pos is None else grad_rows[pos]  # (m, B)
     if block is not None:  # (∂L/∂U)^† U = ψ (∂L/∂ψ)^†

@@ -38,7 +38,7 @@ from torch import Tensor
 
 from qmem.validation import check_int
 
-from ..checks import all_finite
+from ..checks import non_finite
 from ..executors import check_executor_options, resolve_executor
 from ..ir import Circuit
 from .builder import EncodingMap, build_circuit, check_weights, encoding_map, vqc_angles
@@ -143,9 +143,9 @@ def run_spec(
     :func:`vqc`."""
     options = check_executor_options("vqc", executor, options)
     check_weights(spec, weights)
-    for name, t in (("x", x), ("weights", weights)):
-        if t.is_floating_point() and not all_finite(t):
-            raise ValueError(f"{name} holds non-finite values (NaN or inf)")
+    bad = non_finite((n, t) for n, t in (("x", x), ("weights", weights)) if t.is_floating_point())
+    if bad is not None:
+        raise ValueError(f"{bad} holds non-finite values (NaN or inf)")
     job = VQCJob(spec, x, weights)
     return resolve_executor("vqc", executor, job).run(job, options)
 
