@@ -121,9 +121,10 @@ class FourierBasis(Basis):
         """``(K (D, D·2r), phase (D·2r,), quarter (D·2r,), k (D·2r,))``: ``z @ K + phase``
         is every ``k·z_d + p`` in one matmul."""
         if d not in self._tables:
-            eye = torch.eye(d, dtype=self.k.dtype, device=self.k.device)
-            K = (eye.unsqueeze(-1) * self.k).reshape(d, -1)  # (D, D*2r), block diagonal
-            rep = (self.phase.repeat(d), self.quarter.repeat(d), self.k.repeat(d))
+            with torch.inference_mode(False):  # normal tensors, whatever mode the caller is in
+                eye = torch.eye(d, dtype=self.k.dtype, device=self.k.device)
+                K = (eye.unsqueeze(-1) * self.k).reshape(d, -1)  # (D, D*2r), block diagonal
+                rep = (self.phase.repeat(d), self.quarter.repeat(d), self.k.repeat(d))
             self._tables[d] = (K, *rep)
         return self._tables[d]
 

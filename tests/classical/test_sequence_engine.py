@@ -196,3 +196,13 @@ def test_inference_loop_equals_the_training_path(name: str) -> None:
         y, s = model(x)
     assert (y - y_grad).abs().max().item() < 1e-13
     assert all((a - b).abs().max().item() < 1e-13 for a, b in zip(s, s_grad, strict=True))
+
+
+def test_engine_trains_after_a_first_call_under_inference_mode() -> None:
+    model = build("qkan_lstm", input_size=1, hidden_size=2, output_size=1, seed=0)
+    x = torch.rand(2, 4, 1)
+    with torch.inference_mode():
+        model(x)
+    y, _ = model(x)  # no inference tensor from any cache reaches the backward
+    y.sum().backward()
+    assert model.cell.gates.theta.grad is not None
