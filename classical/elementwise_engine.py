@@ -39,7 +39,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .lstm_engine import lstm_plan
+from .lstm_engine import map_derivatives, map_weight_grads, plan_inputs
 
 __all__ = ["ElementwiseSequence", "Update", "elementwise_sequence"]
 
@@ -124,14 +124,9 @@ class ElementwiseSequence(torch.autograd.Function):
         zs, phis, pres, ss, hs, h0, p, A, C = ctx.saved_tensors
         basis = ctx.basis
         T, B, G, H = pres.shape
-        S, D = ss.shape[-2], zs.shape[-1]
+        S = ss.shape[-2]
         J = _jacobians(ctx.update, pres, ss[:-1], p)  # (T, B, 1 + S, n_in, H)
-        if basis.identity:
-            dphi_dz, sel = [None] * T, None
-        else:
-            dphi_dz = basis.flat_derivative(zs.reshape(T * B, D)).reshape(T, B, -1).unbind(0)
-            owners = basis.owners(D).to(zs.device)
-            sel = torch.nn.functional.one_hot(owners, D).to(zs.dtype)  # (D*F, D)
+        dphi_dz, sel = map_derivatives(basis, zs)
         dh = torch.zeros_like(h0)
         ds = g_s  # (B, S, H)
         dpres, dps, dzs = [], [], []
@@ -146,15 +141,8 @@ class ElementwiseSequence(torch.autograd.Function):
             dh = dz if not ctx.has_a else dz @ A
             dpres.append(dpre)
             dzs.append(dz)
-        dP = torch.stack(dpres[::-1])  # (T, B, G*H)
-        dC = dP.reshape(T * B, G * H).t() @ phis.reshape(T * B, C.shape[1])
+        dP, dC, dA, dQ = map_weight_grads(dpres, dzs, phis, h0, hs, ctx.has_a, ctx.has_q)
         dp = torch.stack(dps).sum((0, 1))  # (P, H)
-        dQ = dA = None
-        if ctx.has_a:
-            dz_all = torch.stack(dzs[::-1])  # (T, B, D)
-            h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]])  # (T, B, H)
-            dA = dz_all.reshape(T * B, D).t() @ h_prev.reshape(T * B, H)
-            dQ = dz_all if ctx.has_q else None
         return dP, dQ, dA, dC, dh, ds, dp, None, None
 
 
@@ -181,15 +169,10 @@ def elementwise_sequence(
     if spec is None:
         return None
     update, params = spec
-    maps = list(cell.gates) if isinstance(cell.gates, nn.ModuleList) else [cell.gates]
-    plan = lstm_plan(maps, cell.input_size)
-    if plan is None:
+    inputs = plan_inputs(cell, x)
+    if inputs is None:
         return None
-    B, T, I = x.shape
-    xt = x.transpose(0, 1).reshape(T * B, I)  # (T*B, I): time-major
-    GH, D = plan.C.shape[0], plan.C.shape[1] // plan.basis.width
-    P = plan.x_part(xt).reshape(T, B, GH)
-    Q = None if plan.q_part is None else plan.q_part(xt).reshape(T, B, D)
+    plan, P, Q = inputs
     h0, rest = state[0], state[1:]
     s0 = torch.stack(rest, dim=1)  # (B, S, H)
     if torch.is_grad_enabled():

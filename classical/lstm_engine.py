@@ -46,7 +46,14 @@ from torch import nn
 
 from qmem.edge_form import Basis, BottleneckForm, EdgeForm, bottleneck_forms_of, edge_forms_of
 
-__all__ = ["LSTMSequence", "lstm_plan", "lstm_sequence"]
+__all__ = [
+    "LSTMSequence",
+    "lstm_plan",
+    "lstm_sequence",
+    "map_derivatives",
+    "map_weight_grads",
+    "plan_inputs",
+]
 
 
 class LSTMSequence(torch.autograd.Function):
@@ -113,25 +120,17 @@ class LSTMSequence(torch.autograd.Function):
     def backward(ctx: Any, g_hs: torch.Tensor, g_c: torch.Tensor) -> tuple:
         zs, phis, sigs, gs, cs, tcs, hs, h0, A, C = ctx.saved_tensors
         basis: Basis = ctx.basis
-        T, B, G = sigs.shape
-        H, D = G // 4, zs.shape[-1]
         i, f, _, o = sigs.chunk(4, dim=-1)  # each (T, B, H)
         dsig = sigs * (1 - sigs)  # (T, B, 4H)
         d_i, d_f, _, d_o = dsig.chunk(4, dim=-1)
         # per step: dpre = [dc, dc, dc, dh] ⊙ K_t
         K = torch.cat([gs * d_i, cs[:-1] * d_f, i * (1 - gs * gs), tcs * d_o], dim=-1)
         o_dtc = o * (1 - tcs * tcs)  # (T, B, H)
-        if basis.identity:
-            dphi_dz, S = None, None
-        else:
-            dphi_dz = basis.flat_derivative(zs.reshape(T * B, D)).reshape(T, B, -1)  # (T,B,DF)
-            owners = basis.owners(D).to(zs.device)
-            S = torch.nn.functional.one_hot(owners, D).to(zs.dtype)  # (D*F, D): Σ over f
+        derivs, S = map_derivatives(basis, zs)
         dh = torch.zeros_like(h0)
         dc = g_c
         dpres, dzs = [], []
         steps = zip(g_hs.unbind(0), o_dtc.unbind(0), K.unbind(0), f.unbind(0), strict=True)
-        derivs = [None] * T if dphi_dz is None else dphi_dz.unbind(0)
         for (g_t, od_t, k_t, f_t), dd_t in zip(reversed(list(steps)), reversed(derivs),
                                                strict=True):
             dh = g_t + dh
@@ -143,14 +142,7 @@ class LSTMSequence(torch.autograd.Function):
             dh = dz if not ctx.has_a else dz @ A  # (B, H)
             dpres.append(dpre)
             dzs.append(dz)
-        dP = torch.stack(dpres[::-1])  # (T, B, 4H)
-        dC = dP.reshape(T * B, G).t() @ phis.reshape(T * B, C.shape[1])  # (4H, D*F)
-        dQ = dA = None
-        if ctx.has_a:
-            dz_all = torch.stack(dzs[::-1])  # (T, B, D)
-            h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]])  # (T, B, H)
-            dA = dz_all.reshape(T * B, D).t() @ h_prev.reshape(T * B, H)  # (D, H)
-            dQ = dz_all if ctx.has_q else None
+        dP, dC, dA, dQ = map_weight_grads(dpres, dzs, phis, h0, hs, ctx.has_a, ctx.has_q)
         return dP, dQ, dA, dC, dh, dc, None
 
 
@@ -221,6 +213,56 @@ def lstm_plan(maps: list[nn.Module], input_size: int) -> _Plan | None:
     return None
 
 
+def map_derivatives(basis: Basis, zs: torch.Tensor) -> tuple[list, torch.Tensor | None]:
+    """For the reverse walk: ``dΦ/dz`` per step ``[(B, D·F)] * T`` (``None`` entries for an
+    identity basis) and the matrix ``S (D·F, D)`` that sums each input's features."""
+    T, B, D = zs.shape
+    if basis.identity:
+        return [None] * T, None
+    dphi_dz = basis.flat_derivative(zs.reshape(T * B, D)).reshape(T, B, -1)  # (T, B, D*F)
+    owners = basis.owners(D).to(zs.device)
+    return list(dphi_dz.unbind(0)), torch.nn.functional.one_hot(owners, D).to(zs.dtype)
+
+
+def map_weight_grads(
+    dpres: list[torch.Tensor],
+    dzs: list[torch.Tensor],
+    phis: torch.Tensor,
+    h0: torch.Tensor,
+    hs: torch.Tensor,
+    has_a: bool,
+    has_q: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """After the reverse walk (lists in reverse time order): ``dP (T, B, G·H)``,
+    ``dC = Σ_t dpre_tᵀ Φ_t``, ``dA = Σ_t dz_tᵀ h_{t-1}`` and ``dQ`` (one matmul each)."""
+    dP = torch.stack(dpres[::-1])  # (T, B, G*H)
+    T, B, GH = dP.shape
+    dC = dP.reshape(T * B, GH).t() @ phis.reshape(T * B, -1)  # (G*H, D*F)
+    if not has_a:
+        return dP, dC, None, None
+    dz_all = torch.stack(dzs[::-1])  # (T, B, D)
+    h_prev = torch.cat([h0.unsqueeze(0), hs[:-1]])  # (T, B, H)
+    dA = dz_all.reshape(T * B, -1).t() @ h_prev.reshape(T * B, -1)  # (D, H)
+    return dP, dC, dA, dz_all if has_q else None
+
+
+def plan_inputs(
+    cell: nn.Module, x: torch.Tensor
+) -> tuple[_Plan, torch.Tensor, torch.Tensor | None] | None:
+    """The engine's plan for ``cell.gates`` and the x-side tensors of the whole sequence:
+    ``(plan, P (T, B, G·H), Q (T, B, D) or None)``, or ``None`` without an edge form."""
+    maps = list(cell.gates) if isinstance(cell.gates, nn.ModuleList) else [cell.gates]
+    plan = lstm_plan(maps, cell.input_size)
+    if plan is None:
+        return None
+    B, T, I = x.shape
+    xt = x.transpose(0, 1).reshape(T * B, I)  # (T*B, I): time-major
+    G, D = plan.C.shape[0], plan.C.shape[1] // plan.basis.width
+    P = plan.x_part(xt).reshape(T, B, G)  # (T, B, G*H)
+    Q = None if plan.q_part is None else plan.q_part(xt).reshape(T, B, D)  # (T, B, D)
+    return plan, P, Q
+
+
 def lstm_sequence(
     cell: nn.Module, x: torch.Tensor, state: tuple[torch.Tensor, ...]
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]] | None:
@@ -234,15 +276,10 @@ def lstm_sequence(
     Returns:
         ``(h (B, T, H), (h_T, c_T))``, or ``None`` when the maps have no edge form.
     """
-    maps = list(cell.gates) if isinstance(cell.gates, nn.ModuleList) else [cell.gates]
-    plan = lstm_plan(maps, cell.input_size)
-    if plan is None:
+    inputs = plan_inputs(cell, x)
+    if inputs is None:
         return None
-    B, T, I = x.shape
-    xt = x.transpose(0, 1).reshape(T * B, I)  # (T*B, I): time-major
-    G, D = plan.C.shape[0], plan.C.shape[1] // plan.basis.width
-    P = plan.x_part(xt).reshape(T, B, G)  # (T, B, 4H)
-    Q = None if plan.q_part is None else plan.q_part(xt).reshape(T, B, D)  # (T, B, D)
+    plan, P, Q = inputs
     h0, c0 = state
     if torch.is_grad_enabled():
         hs, c = LSTMSequence.apply(P, Q, plan.A, plan.C, h0, c0, plan.basis)
