@@ -234,7 +234,13 @@ def map_weight_grads(
     has_q: bool,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
     """After the reverse walk (lists in reverse time order): ``dP (T, B, G·H)``,
-    ``dC = Σ_t dpre_tᵀ Φ_t``, ``dA = Σ_t dz_tᵀ h_{t-1}`` and ``dQ`` (one matmul each)."""
+    ``dC = Σ_t dpre_tᵀ Φ_t``, ``dA = Σ_t dz_tᵀ h_{t-1}`` and ``dQ`` (one matmul each).
+
+    >>> dP, dC, dA, dQ = map_weight_grads([torch.ones(2, 8)] * 3, [], torch.ones(3, 2, 5),
+    ...                                   torch.zeros(2, 2), torch.zeros(3, 2, 2), False, False)
+    >>> dP.shape, dC.shape, dA, dQ
+    (torch.Size([3, 2, 8]), torch.Size([8, 5]), None, None)
+    """
     dP = torch.stack(dpres[::-1])  # (T, B, G*H)
     T, B, GH = dP.shape
     dC = dP.reshape(T * B, GH).t() @ phis.reshape(T * B, -1)  # (G*H, D*F)
@@ -250,7 +256,14 @@ def plan_inputs(
     cell: nn.Module, x: torch.Tensor
 ) -> tuple[_Plan, torch.Tensor, torch.Tensor | None] | None:
     """The engine's plan for ``cell.gates`` and the x-side tensors of the whole sequence:
-    ``(plan, P (T, B, G·H), Q (T, B, D) or None)``, or ``None`` without an edge form."""
+    ``(plan, P (T, B, G·H), Q (T, B, D) or None)``, or ``None`` without an edge form.
+
+    >>> from qmem.classical.lstm_scaffold import LSTMCell, linear_maps
+    >>> cell = LSTMCell(1, 3, linear_maps(torch.Generator().manual_seed(0)))
+    >>> plan, P, Q = plan_inputs(cell, torch.zeros(2, 5, 1))
+    >>> P.shape, Q, plan.C.shape
+    (torch.Size([5, 2, 12]), None, torch.Size([12, 3]))
+    """
     maps = list(cell.gates) if isinstance(cell.gates, nn.ModuleList) else [cell.gates]
     plan = lstm_plan(maps, cell.input_size)
     if plan is None:
