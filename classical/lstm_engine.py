@@ -215,7 +215,13 @@ def lstm_plan(maps: list[nn.Module], input_size: int) -> _Plan | None:
 
 def map_derivatives(basis: Basis, zs: torch.Tensor) -> tuple[list, torch.Tensor | None]:
     """For the reverse walk: ``dΦ/dz`` per step ``[(B, D·F)] * T`` (``None`` entries for an
-    identity basis) and the matrix ``S (D·F, D)`` that sums each input's features."""
+    identity basis) and the matrix ``S (D·F, D)`` that sums each input's features.
+
+    >>> from qmem.edge_form import IdentityBasis
+    >>> derivs, S = map_derivatives(IdentityBasis(), torch.zeros(3, 2, 4))
+    >>> len(derivs), derivs[0], S
+    (3, None, None)
+    """
     T, B, D = zs.shape
     if basis.identity:
         return [None] * T, None
