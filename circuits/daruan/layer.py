@@ -540,7 +540,6 @@ class QKANLayer(ExecutorSwitch, nn.Module):
     def edge_forms(layers: list[QKANLayer]) -> list[Any]:
         """:meth:`edge_form` of several layers at once: layers of one shape share one
         coefficient map (their θ stacked), e.g. the four latent maps of an HQKAN-LSTM."""
-        forms = [m.edge_form() for m in layers[:1]]
         first = layers[0]
         same = all(
             type(m) is QKANLayer
@@ -549,9 +548,9 @@ class QKANLayer(ExecutorSwitch, nn.Module):
             and m.theta.dtype == first.theta.dtype and m.theta.device == first.theta.device
             for m in layers
         )
-        if len(layers) == 1 or not same or _autograd_mode() != "grad" or forms[0] is None:
-            return forms + [m.edge_form() for m in layers[1:]]
-        if any(m.edge_form_applies() is False for m in layers):
+        # without gradients each layer's own cached weights are cheaper than a joint map
+        joint = len(layers) > 1 and same and _autograd_mode() == "grad"
+        if not joint or not all(m.edge_form_applies() for m in layers):
             return [m.edge_form() for m in layers]
         coeffs = fourier_coefficients(torch.stack([m.theta for m in layers]), first.ansatz)
         out = []

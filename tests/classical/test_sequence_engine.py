@@ -206,3 +206,12 @@ def test_engine_trains_after_a_first_call_under_inference_mode() -> None:
     y, _ = model(x)  # no inference tensor from any cache reaches the backward
     y.sum().backward()
     assert model.cell.gates.theta.grad is not None
+
+
+def test_joint_edge_forms_equal_each_layers_own() -> None:
+    layers = [QKANLayer(3, 2, reps=2, seed=k, dtype=torch.float64) for k in range(3)]
+    joint = QKANLayer.edge_forms(layers)
+    for layer, form in zip(layers, joint, strict=True):
+        own = layer.edge_form()
+        assert (form.weight - own.weight).abs().max().item() < 1e-14
+        assert (form.bias - own.bias).abs().max().item() < 1e-14
