@@ -512,7 +512,9 @@ def study_markdown(rows: Sequence[Mapping[str, Any]], *, plot_dir: str | None = 
                 if ref["model"] in {label for label, _ in REFERENCES} and ref is not r))
             lines.append(f"- budget {budget}: lowest mean test MSE `{best['model']}` "
                          f"({_pm(best, 'test_mse')}, {best['params_total']} parameters); "
-                         "better than every reference present beyond the seed spread: "
+                         "models ahead of every other reference of this budget ("
+                         + ", ".join(title for _, title in REFERENCES)
+                         + ") by more than the seed spread: "
                          + (", ".join(f"`{m}`" for m in beyond) or "none"))
         lines.append("")
         if plot_dir is not None:
