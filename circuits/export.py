@@ -50,12 +50,30 @@ _QISKIT_METHOD = {
     "CNOT": "cx",
     "CZ": "cz",
 }
-# The Qiskit gate names a qmem circuit uses (a transpile basis that changes nothing).
 QISKIT_BASIS: tuple[str, ...] = tuple(_QISKIT_METHOD.values())
+"""The Qiskit gate names a qmem circuit uses, one per IR gate (a transpile basis that changes
+nothing): ``("h", "x", "y", "z", "rx", "ry", "rz", "cx", "cz")``."""
 
 
 def build_qiskit(circuit: Circuit, values: Sequence[Any]) -> QuantumCircuit:
-    """Qiskit circuit of ``circuit`` whose slot ``s`` reads ``values[s]`` (number or Parameter)."""
+    """Qiskit circuit of ``circuit`` whose slot ``s`` reads ``values[s]``, unchecked (the
+    checked front is :func:`to_qiskit`).
+
+    Args:
+        circuit: the circuit to build.
+        values: one angle per slot, indexed by slot: a float or a ``qiskit.circuit.Parameter``
+            (or a ``ParameterExpression``), ``len(values) >= circuit.n_slots``.
+
+    Returns:
+        A ``QuantumCircuit`` on ``circuit.n_qubits`` qubits, gates in the circuit's order.
+
+    >>> from qiskit.circuit import Parameter
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> c = Circuit(2, (Op("RY", (0,), 0), Op("CZ", (0, 1)), Op("RX", (1,), 1)), ("a", "b"), (1,))
+    >>> qc = build_qiskit(c, [0.5, Parameter("b")])
+    >>> [(i.operation.name, i.operation.params) for i in qc.data]
+    [('ry', [0.5]), ('cz', []), ('rx', [Parameter(b)])]
+    """
     from qiskit import QuantumCircuit
 
     qc = QuantumCircuit(circuit.n_qubits)

@@ -29,8 +29,11 @@ from typing import Literal, get_args
 __all__ = ["FIXED_GATES", "ROTATION_GATES", "Circuit", "GateName", "Op", "check_angles"]
 
 GateName = Literal["H", "X", "Y", "Z", "RX", "RY", "RZ", "CNOT", "CZ"]
+"""The gate names an :class:`Op` may carry (rotations read a slot, the others have none)."""
 ROTATION_GATES: tuple[str, ...] = ("RX", "RY", "RZ")
+"""The gates that read an angle slot: ``R_P(φ) = exp(-iφP/2)`` for the Pauli ``P``."""
 FIXED_GATES: tuple[str, ...] = ("H", "X", "Y", "Z", "CNOT", "CZ")
+"""The gates without a slot; ``CNOT`` and ``CZ`` take two wires, the others one."""
 _ARITY = {"H": 1, "X": 1, "Y": 1, "Z": 1, "RX": 1, "RY": 1, "RZ": 1, "CNOT": 2, "CZ": 2}
 
 

@@ -39,6 +39,18 @@ class ExecutorSwitch:
 
     Attributes:
         circuit_kind: ``"daruan"`` or ``"vqc"``: which executors apply.
+
+    >>> from qmem.circuits import QKANLayer
+    >>> layer = QKANLayer(2, 1, reps=1, seed=0)
+    >>> isinstance(layer, ExecutorSwitch), layer.circuit_kind
+    (True, 'daruan')
+    >>> layer.set_executor("statevector", method="gates")
+    >>> layer.executor, layer.executor_options
+    ('statevector', {'method': 'gates'})
+    >>> layer.set_executor("statevector", shots=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown option 'shots' for executor 'statevector'; allowed: 'method'
     """
 
     circuit_kind: ClassVar[CircuitKind]

@@ -41,6 +41,9 @@ from qmem.validation import check_size_budget
 __all__ = ["BlochGate", "bloch_run"]
 
 BlochGate = tuple[Literal["rz", "ry", "x", "z"], Literal["f", "d"] | None, int]
+"""One gate of :func:`bloch_run`: ``(kind, source, index)``; a rotation ``"rz"``/``"ry"``
+reads angle ``index`` of ``fixed`` (source ``"f"``) or of ``data`` + ``shared`` (``"d"``),
+a reflection ``"x"``/``"z"`` is ``(kind, None, 0)``."""
 
 
 def _trig(t: torch.Tensor | None) -> tuple[torch.Tensor | None, torch.Tensor | None]:

@@ -39,14 +39,16 @@ __all__ = [
     "wire_bits",
 ]
 
-# Up to this many qubits, Kronecker products are built as one gather + product (4^n entries
-# per factor); beyond, wire by wire.
 GATHER_MAX_QUBITS = 6
+"""Up to this many qubits, Kronecker products are built as one gather + product (``4^n``
+entries per factor) and the fast one-node path applies; beyond, wire by wire."""
 # Single-qubit factors fused per coefficient expansion (2^3 = 8 terms).
 _CHUNK = 3
 
 COMPLEX = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+"""Real dtype -> the complex dtype of its amplitudes (its keys are the dtypes accepted)."""
 REAL = {c: r for r, c in COMPLEX.items()}
+"""Complex dtype -> its real dtype (the inverse of :data:`COMPLEX`)."""
 
 _S2 = 1 / math.sqrt(2)
 FIXED_1Q = {
@@ -55,23 +57,40 @@ FIXED_1Q = {
     "Y": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
     "Z": np.array([[1, 0], [0, -1]], dtype=np.complex128),
 }
-# R(θ) = cos(θ/2)·I + sin(θ/2)·B with B = -i·Pauli
+"""Matrix ``(2, 2)`` complex128 of each fixed single-qubit gate (``H``, ``X``, ``Y``, ``Z``)."""
 ROT_B = {
     "RX": np.array([[0, -1j], [-1j, 0]], dtype=np.complex128),
     "RY": np.array([[0, -1], [1, 0]], dtype=np.complex128),
     "RZ": np.array([[-1j, 0], [0, 1j]], dtype=np.complex128),
 }
+"""``B = -i·P`` ``(2, 2)`` of each rotation, so that ``R_P(θ) = cos(θ/2)·I + sin(θ/2)·B``."""
 _EYE2 = np.eye(2, dtype=np.complex128)
 _ZERO2 = np.zeros((2, 2), dtype=np.complex128)
 
 
 def bits(n: int, wire: int) -> np.ndarray:
-    """Bit of ``wire`` in every basis index ``0..2^n-1`` (wire 0 most significant)."""
+    """Bit of ``wire`` in every basis index ``0..2^n-1`` (wire 0 most significant).
+
+    Args:
+        n: number of qubits.
+        wire: the wire, ``0..n-1``.
+
+    Returns:
+        Integer array ``(2^n,)`` of 0s and 1s.
+
+    >>> bits(2, 0), bits(2, 1)
+    (array([0, 0, 1, 1]), array([0, 1, 0, 1]))
+    """
     return (np.arange(2**n) >> (n - 1 - wire)) & 1
 
 
 def wire_bits(n: int) -> np.ndarray:
-    """``(n, 2^n)``: :func:`bits` of every wire."""
+    """``(n, 2^n)``: :func:`bits` of every wire (row ``w`` is ``bits(n, w)``).
+
+    >>> wire_bits(2)
+    array([[0, 0, 1, 1],
+           [0, 1, 0, 1]])
+    """
     return np.stack([bits(n, w) for w in range(n)])
 
 
@@ -80,6 +99,21 @@ class Run:
 
     Fixed gates are folded into a neighbouring rotation at plan time, so a wire has one
     factor per rotation (a wire with only fixed gates gets one constant factor, slot -1).
+
+    Args:
+        per_wire: for each wire, its gates in time order as ``(gate, slot)`` (slot ``-1``
+            for a fixed gate).
+
+    Attributes:
+        factors: per wire, ``(slot, A, B)`` per factor with ``A``, ``B`` complex ``(2, 2)``.
+
+    >>> run = Run([[("H", -1), ("RY", 0)], [("X", -1)]])
+    >>> [[slot for slot, _, _ in wire] for wire in run.factors]
+    [[0], [-1]]
+    >>> _, a, b = run.factors[0][0]
+    >>> c, s = np.cos(0.35), np.sin(0.35)   # RY(0.7) after H
+    >>> np.allclose(c * a + s * b, np.array([[c, -s], [s, c]]) @ FIXED_1Q["H"])
+    True
     """
 
     def __init__(self, per_wire: list[list[tuple[str, int]]]) -> None:
@@ -103,7 +137,24 @@ class Run:
 
 
 class FixedRun:
-    """A run of CNOT/CZ gates as ``psi_new[j] = sign[j] * psi_old[perm[j]]``."""
+    """A run of CNOT/CZ gates as ``psi_new[j] = sign[j] * psi_old[perm[j]]``.
+
+    Args:
+        n: number of qubits.
+        gates: the two-qubit gates in time order, ``(gate, (a, b))`` with ``gate`` ``"CNOT"``
+            (control ``a``, target ``b``) or ``"CZ"``.
+
+    Attributes:
+        perm: integer array ``(2^n,)``, the source index of each new amplitude.
+        sign: float array ``(2^n,)`` of ``±1``.
+        signed: whether any sign is ``-1``.
+
+    >>> cnot = FixedRun(2, [("CNOT", (0, 1))])
+    >>> cnot.perm, cnot.signed
+    (array([0, 1, 3, 2]), False)
+    >>> FixedRun(2, [("CZ", (0, 1))]).sign
+    array([ 1.,  1.,  1., -1.])
+    """
 
     def __init__(self, n: int, gates: list[tuple[str, tuple[int, ...]]]) -> None:
         idx = np.arange(2**n)
@@ -128,6 +179,31 @@ class RunTables:
     coefficients are one gather + product of the phase table, the matrices ``C_k`` are
     constants, so a whole stack costs a handful of tensor ops whatever its size. With
     ``single=True`` (one run) the run dimension is dropped.
+
+    Args:
+        runs: the ``S`` runs, all on the same ``n`` wires.
+        offset: slot ``s`` reads row ``s - offset`` of the angle source.
+        m: rows of the angle source (row ``m`` of the phase table is the padding ``(1, 1)``).
+        dtype: real dtype of the angles; the tables are in ``COMPLEX[dtype]``.
+        device: where the tensors live.
+        single: one run, without the run dimension.
+
+    Attributes:
+        idx: gather index ``(dc, S, n, [n_chunks,] K)`` into the flat phases ``(m + 1) x 2``
+            (``2·row + bit``).
+        terms_t: complex ``(S, n, [n_chunks,] 4, K)``, the matrices ``C_k`` row-major.
+        n_chunks: chunks per wire (its dimension is dropped when 1).
+        padded: whether any factor reads the padding row.
+
+    >>> run = Run([[("H", -1), ("RY", 0)], [("X", -1)]])
+    >>> tables = RunTables([run], 0, 1, torch.float64, torch.device("cpu"), single=True)
+    >>> tables.idx.shape, tables.terms_t.shape  # (dc, n, K), (n, 4, K)
+    (torch.Size([1, 2, 2]), torch.Size([2, 4, 2]))
+    >>> half = torch.tensor([0.35, -0.35], dtype=torch.float64)  # ±θ/2 for θ = 0.7
+    >>> wire0 = tables.terms_t[0] @ torch.polar(torch.ones(2, dtype=torch.float64), half)
+    >>> _, a, b = run.factors[0][0]
+    >>> np.allclose(wire0.reshape(2, 2).numpy(), np.cos(0.35) * a + np.sin(0.35) * b)
+    True
     """
 
     def __init__(
@@ -175,7 +251,31 @@ class RunTables:
 
 
 class Plan:
-    """Dense-path plan of a circuit: product-state prefix, block segments, readout signs."""
+    """Dense-path plan of a circuit: product-state prefix, block segments, readout signs.
+
+    Build it through :func:`plan_of` (cached per circuit).
+
+    Args:
+        circuit: the circuit to plan.
+
+    Attributes:
+        n: number of qubits.
+        prefix: the :class:`Run` of each wire's gates before its first two-qubit gate.
+        chain: the block as layers ``(run, fixed run before it or None)``, ``G_s = K_s·F_s``.
+        trailing: a :class:`FixedRun` after the last single-qubit run, or ``None``.
+        prefix_slots, block_slots: the slots each part reads, in gate order.
+        prefix_end, block_start: the prefix reads only slots ``< prefix_end``, the block
+            only slots ``>= block_start``.
+        z_signs: ``(2^n, R)`` integer array, ``±1`` of ``Z`` on each readout wire.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> plan = Plan(Circuit(2, ops, ("x", "w"), (1,)))
+    >>> plan.prefix_slots, plan.block_slots, len(plan.chain), plan.trailing
+    ((0,), (1,), 1, None)
+    >>> plan.z_signs[:, 0]
+    array([ 1, -1,  1, -1])
+    """
 
     def __init__(self, circuit: Circuit) -> None:
         n = circuit.n_qubits
