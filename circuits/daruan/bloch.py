@@ -152,6 +152,13 @@ def _columns(theta: torch.Tensor, nd: int, cols: tuple[int, ...]) -> torch.Tenso
     return flat.index_select(-1, index).movedim(-1, 0).contiguous()  # (c, ...)
 
 
+def _layer_first(t: torch.Tensor, ndim: int) -> torch.Tensor:
+    """(..., r) -> (r, 1, ..., 1, ...): the layer axis first, the leading dims right-aligned
+    in ``ndim`` dims (``ndim >= t.dim() - 1``), so terms of different ranks broadcast."""
+    r = t.shape[-1]
+    return t.movedim(-1, 0).reshape(r, *([1] * (ndim + 1 - t.dim())), *t.shape[:-1])
+
+
 def bloch_expval(
     x: torch.Tensor,
     theta: torch.Tensor,
@@ -192,13 +199,12 @@ def bloch_expval(
         data = None if offset is None else offset.movedim(-1, 0).contiguous()  # (r, ...)
         out = bloch_run(plan.gates, fixed, data, x)
     else:  # z_l = w_l x + offset_l, all layers at once, layer axis first
-        ndim = max(x.dim(), w.dim() - 1)
-        w_first = w.movedim(-1, 0).reshape(reps, *([1] * (ndim + 1 - w.dim())), *w.shape[:-1])
-        data = x * w_first  # (r, ...)
+        # align every term's leading dims on the right of one (r, *ndim) layout: offset
+        # carries b's and (merged) θ's leading dims, which may be longer than x's and w's
+        ndim = max(x.dim(), w.dim() - 1, -1 if offset is None else offset.dim() - 1)
+        data = x * _layer_first(w, ndim)  # (r, ...)
         if offset is not None:
-            data = data + offset.movedim(-1, 0).reshape(
-                reps, *([1] * (ndim + 1 - offset.dim())), *offset.shape[:-1]
-            )
+            data = data + _layer_first(offset, ndim)  # (r, ...)
         out = bloch_run(plan.gates, fixed, data)
     return apply_readout(out, readout)
 

@@ -114,13 +114,16 @@ def validate_daruan_inputs(
             raise ValueError(
                 f"{name} is on device {t.device} but theta on {theta.device}; they must match"
             )
-    lead = [x.shape, theta.shape[: theta.dim() - nd]]
-    lead += [t.shape[:-1] for t in (w, b) if t is not None]
+    named = [("theta", theta.shape[: theta.dim() - nd])]
+    named += [(name, t.shape[:-1]) for name, t in (("w", w), ("b", b)) if t is not None]
     try:
-        total = math.prod(torch.broadcast_shapes(*lead))
-    except RuntimeError as err:
+        total = math.prod(torch.broadcast_shapes(x.shape, *(s for _, s in named)))
+    except RuntimeError:
+        dims = ", ".join(f"{name} {tuple(s)}" for name, s in named)
         raise ValueError(
-            f"x {tuple(x.shape)} does not broadcast with the parameters' leading dims: {err}"
+            f"x {tuple(x.shape)} does not broadcast with the parameters' leading dims "
+            f"({dims}): x's shape and every parameter's leading dims must broadcast together "
+            "(right-aligned, each dim equal or 1)"
         ) from None
     check_size_budget(  # before allocating: a Fourier basis / Bloch state per evaluation
         "daruan (the broadcast of x and the parameters' leading dims, x (2r+1))",

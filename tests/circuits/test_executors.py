@@ -60,6 +60,41 @@ def test_every_daruan_executor_matches_reference(executor, ansatz, preact, gen):
     torch.testing.assert_close(got, want, atol=_tol(executor), rtol=0)
 
 
+# (x, theta's leading dims, w's, b's): each term may carry fewer leading dims than another
+# (the Bloch engine once misaligned a w / b with fewer dims than theta's or b's: RuntimeError)
+MIXED_LEADS = [
+    ((5,), (3, 5), (), None),
+    ((5,), (3, 5), (5,), (5,)),
+    ((), (3, 5), (5,), (3, 1)),
+    ((5,), (), (), (3, 5)),
+    ((5,), (5,), (), (4, 3, 1)),
+    ((4, 1, 1), (3, 5), (5,), ()),
+    ((5,), (3, 5), None, (2, 1, 5)),
+]
+
+
+@pytest.mark.parametrize("executor", ["bloch", "statevector", "auto"])
+@pytest.mark.parametrize("ansatz", ["pz", "rpz", "real"])
+@pytest.mark.parametrize(("x_lead", "t_lead", "w_lead", "b_lead"), MIXED_LEADS)
+def test_daruan_broadcasts_parameters_of_different_ranks(
+    executor, ansatz, x_lead, t_lead, w_lead, b_lead, gen
+):
+    reps = 2
+    theta = torch.randn(*t_lead, *theta_shape(ansatz, reps), generator=gen, dtype=F64)
+    w = None if w_lead is None else torch.randn(*w_lead, reps, generator=gen, dtype=F64)
+    b = None if b_lead is None else torch.randn(*b_lead, reps, generator=gen, dtype=F64)
+    x = 2 * torch.randn(x_lead, generator=gen, dtype=F64)
+    lead = [x.shape, t_lead, *(t.shape[:-1] for t in (w, b) if t is not None)]
+    shape = torch.broadcast_shapes(*lead)
+    z = x.unsqueeze(-1) * (1.0 if w is None else w) + (0.0 if b is None else b)
+    t_full = theta.expand(*shape, *theta.shape[len(t_lead):])  # (*shape, *theta_shape)
+    angles = daruan_angles(z.expand(*shape, reps), t_full, ansatz).numpy()
+    want = torch.from_numpy(ref.expval_z(daruan_circuit(ansatz, reps), angles))
+    got = daruan(x, theta, ansatz=ansatz, w=w, b=b, executor=executor)
+    assert got.shape == shape and got.dtype == F64
+    torch.testing.assert_close(got, want, atol=1e-12, rtol=0)
+
+
 @pytest.mark.parametrize("executor", executor_names("vqc"))
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_every_vqc_executor_matches_reference(executor, name):

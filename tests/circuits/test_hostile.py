@@ -143,6 +143,10 @@ CASES: list[tuple[str, Callable[[], object], type[Exception], str]] = [
      ValueError, "needs readout 'z'"),
     ("daruan broadcast", lambda: daruan(torch.zeros(4, dtype=F64), _theta(lead=(3,))),
      ValueError, r"x \(4,\) does not broadcast with the parameters' leading dims"),
+    ("daruan w lead vs theta lead", lambda: daruan(
+        _x(5), _theta(lead=(4, 1)), w=torch.zeros(3, 1, 2, dtype=F64), executor="bloch"),
+     ValueError, r"x \(5,\) does not broadcast with the parameters' leading dims "
+     r"\(theta \(4, 1\), w \(3, 1\)\): .* must broadcast together"),
     ("daruan broadcast huge", lambda: daruan(torch.zeros(10**5, 1), torch.zeros(10**5, 3, 2)),
      ValueError, "daruan .* would allocate 50000000000 elements"),
     ("QKAN bloch huge batch", lambda: QKANLayer(128, 128, 8, executor="bloch")(
