@@ -94,9 +94,24 @@ def check_matches_parameters(module: torch.nn.Module, x: torch.Tensor) -> None:
 def check_state_tensors(state: tuple[torch.Tensor, ...], x: torch.Tensor) -> None:
     """Refuse a state of another dtype or device than ``x``, or holding NaN or inf.
 
+    Args:
+        state: the state tensors, each ``(B, ...)``.
+        x: the input ``(B, T, I)`` whose dtype and device the state must share.
+
     Raises:
         TypeError: dtype mismatch (both named).
         ValueError: device mismatch or non-finite values (the state's index named).
+
+    >>> x = torch.zeros(2, 3, 1)
+    >>> check_state_tensors((torch.zeros(2, 4), torch.zeros(2, 4)), x)  # passes: no output
+    >>> check_state_tensors((torch.zeros(2, 4), torch.full((2, 4), float("nan"))), x)
+    Traceback (most recent call last):
+    ...
+    ValueError: state[1] holds non-finite values (NaN or inf)
+    >>> check_state_tensors((torch.zeros(2, 4, dtype=torch.float64),), x)
+    Traceback (most recent call last):
+    ...
+    TypeError: state[0] has dtype torch.float64, the input torch.float32; they must match
     """
     for k, s in enumerate(state):
         if s.dtype != x.dtype:

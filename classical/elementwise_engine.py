@@ -15,7 +15,7 @@ and then walks the steps in reverse with two tensor ops for the update and three
 per step — no per-cell hand-written backward, and no autograd graph in the loop. Results
 equal the stepped reference loop (tests: 1e-12 in float64, ``gradcheck``).
 
-A cell opts in with ``elementwise_update() -> (update, blocks, params) | None``:
+A cell opts in with ``elementwise_update() -> (update, params) | None``:
 ``update(pre (..., G, H), s (..., S, H), p (P, H)) -> (h (..., H), s' (..., S, H))``.
 
 >>> import torch
@@ -44,6 +44,9 @@ from .lstm_engine import map_derivatives, map_weight_grads, plan_inputs
 __all__ = ["ElementwiseSequence", "Update", "elementwise_sequence"]
 
 Update = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""A cell's elementwise update ``update(pre (..., G, H), s (..., S, H), p (P, H)) ->
+(h (..., H), s' (..., S, H))``: unit ``u`` of the outputs reads only unit ``u`` of the inputs
+(the engine relies on it; ``p`` may arrive expanded to ``(..., P, H)``)."""
 
 
 def _jacobians(update: Update, pre: torch.Tensor, s: torch.Tensor, p: torch.Tensor) -> tuple:
@@ -67,9 +70,36 @@ def _jacobians(update: Update, pre: torch.Tensor, s: torch.Tensor, p: torch.Tens
 
 
 class ElementwiseSequence(torch.autograd.Function):
-    """``apply(P, Q, A, C, h0, s0, p, basis, update)`` with ``P (T, B, G·H)``, ``Q (T, B, D)``
+    """The elementwise recurrence over ``T`` steps as one autograd node (see the module doc).
+
+    ``apply(P, Q, A, C, h0, s0, p, basis, update)`` with ``P (T, B, G·H)``, ``Q (T, B, D)``
     or ``None``, ``A (D, H)`` or ``None``, ``C (G·H, D·F)``, ``h0 (B, H)``, ``s0 (B, S, H)``,
-    ``p (P, H)`` -> ``hs (T, B, H)``, ``s_T (B, S, H)``."""
+    ``p (P, H)``, ``basis`` a :class:`~qmem.edge_form.Basis` and ``update`` an
+    :data:`Update` -> ``hs (T, B, H)``, ``s_T (B, S, H)``. Double backward is not supported.
+
+    One gate block and one state tensor (``G = S = 1``, ``H = 2``, no ``p``), a ``Linear``
+    recurrence (identity basis, ``z = h``), against the stepped loop and ``gradcheck``:
+
+    >>> from qmem.edge_form import IdentityBasis
+    >>> def update(pre, s, p):  # c' = c/2 + tanh(pre), h = tanh(c')
+    ...     c = 0.5 * s[..., 0, :] + torch.tanh(pre[..., 0, :])
+    ...     return torch.tanh(c), c.unsqueeze(-2)
+    >>> d = torch.float64
+    >>> P = torch.linspace(-1, 1, 6, dtype=d).reshape(3, 1, 2).requires_grad_(True)
+    >>> C = torch.tensor([[0.5, -0.2], [0.1, 0.3]], dtype=d, requires_grad=True)
+    >>> h0, s0 = torch.zeros(1, 2, dtype=d), torch.zeros(1, 1, 2, dtype=d)  # (B, H), (B, S, H)
+    >>> p = torch.zeros(0, 2, dtype=d)  # (P, H): no per-unit parameters
+    >>> def run(P, C):
+    ...     return ElementwiseSequence.apply(P, None, None, C, h0, s0, p, IdentityBasis(), update)
+    >>> hs, s_T = run(P, C)
+    >>> hs.shape, s_T.shape
+    (torch.Size([3, 1, 2]), torch.Size([1, 1, 2]))
+    >>> h, s, ref = h0, s0, []
+    >>> for t in range(3):
+    ...     h, s = update((P[t] + h @ C.t()).view(1, 1, 2), s, p); ref.append(h)
+    >>> torch.allclose(hs, torch.stack(ref)), torch.autograd.gradcheck(run, (P, C))
+    (True, True)
+    """
 
     @staticmethod
     def forward(

@@ -9,8 +9,9 @@ function, so its sequence path hands its weights to the same kernel:
 - GRU: the cell already holds torch's layout (``ih``, ``hh``).
 
 >>> import torch
->>> x, h0, c0 = torch.randn(2, 4, 1), torch.zeros(2, 3), torch.zeros(2, 3)
->>> w, b = torch.randn(12, 4), torch.randn(12)
+>>> g = torch.Generator().manual_seed(0)
+>>> x, h0, c0 = torch.randn(2, 4, 1, generator=g), torch.zeros(2, 3), torch.zeros(2, 3)
+>>> w, b = torch.randn(12, 4, generator=g), torch.randn(12, generator=g)
 >>> out, (h, c) = lstm_kernel(x, h0, c0, w, b)
 >>> out.shape, bool(torch.equal(out[:, -1], h))
 (torch.Size([2, 4, 3]), True)
@@ -68,6 +69,19 @@ def gru_kernel(
 
     Returns:
         ``(h (B, T, H), h_T)``.
+
+    The same numbers as ``torch.nn.GRU`` with these weights:
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> gru = torch.nn.GRU(1, 3, batch_first=True)
+    >>> with torch.no_grad():
+    ...     for w in gru.parameters():  # w_ih (9, 1), w_hh (9, 3), b_ih (9,), b_hh (9,)
+    ...         _ = w.copy_(torch.randn(w.shape, generator=g))
+    >>> x = torch.randn(2, 4, 1, generator=g)
+    >>> out, h = gru_kernel(x, torch.zeros(2, 3), *gru.parameters())
+    >>> ref, h_ref = gru(x)
+    >>> out.shape, torch.allclose(out, ref), torch.allclose(h, h_ref[0])
+    (torch.Size([2, 4, 3]), True, True)
     """
     out, h = torch._VF.gru(
         x, h0.unsqueeze(0), [w_ih, w_hh, b_ih, b_hh], True, 1, 0.0, torch.is_grad_enabled(),

@@ -27,7 +27,7 @@ rounding (tests: 1e-12 in float64, ``gradcheck``); double backward is not suppor
 >>> from qmem.classical.kan import BSplineKAN
 >>> g = torch.Generator().manual_seed(0)
 >>> cell = LSTMCell(1, 3, lambda i, o: BSplineKAN(i, o, generator=g))
->>> x = torch.randn(2, 5, 1, dtype=torch.float64)
+>>> x = torch.randn(2, 5, 1, dtype=torch.float64, generator=g)
 >>> cell = cell.double()
 >>> fast, _ = lstm_sequence(cell, x, cell.init_state(2, dtype=torch.float64))
 >>> ref = []; st = cell.init_state(2, dtype=torch.float64)
@@ -61,7 +61,30 @@ class LSTMSequence(torch.autograd.Function):
 
     ``apply(P, Q, A, C, h0, c0, basis)`` with ``P (T, B, 4H)``, ``Q (T, B, D)`` or ``None``,
     ``A (D, H)`` or ``None``, ``C (4H, D·F)`` (columns in ``basis``' flat layout),
-    ``h0, c0 (B, H)`` -> ``hs (T, B, H)``, ``c_T (B, H)``.
+    ``h0, c0 (B, H)`` -> ``hs (T, B, H)``, ``c_T (B, H)``. Double backward is not supported.
+
+    With the plan of an LSTM cell of ``Linear`` maps (``I = 1``, ``H = 2``), against the
+    cell stepped over time and ``gradcheck``:
+
+    >>> from qmem.classical.lstm_scaffold import LSTMCell, linear_maps
+    >>> d = torch.float64
+    >>> cell = LSTMCell(1, 2, linear_maps(torch.Generator().manual_seed(0))).double()
+    >>> x = torch.linspace(-1, 1, 6, dtype=d).reshape(2, 3, 1)  # (B, T, I)
+    >>> plan, P, Q = plan_inputs(cell, x)  # P (T, B, 4H), Q None
+    >>> h0 = c0 = torch.zeros(2, 2, dtype=d)
+    >>> hs, c_T = LSTMSequence.apply(P, Q, plan.A, plan.C, h0, c0, plan.basis)
+    >>> hs.shape, c_T.shape
+    (torch.Size([3, 2, 2]), torch.Size([2, 2]))
+    >>> st, ref = (h0, c0), []
+    >>> for t in range(3):
+    ...     out, st = cell(x[:, t], st); ref.append(out)
+    >>> torch.allclose(hs, torch.stack(ref)), torch.allclose(c_T, st[1])
+    (True, True)
+    >>> def run(P, C):
+    ...     return LSTMSequence.apply(P, None, None, C, h0, c0, plan.basis)
+    >>> P, C = P.detach().requires_grad_(True), plan.C.detach().requires_grad_(True)
+    >>> torch.autograd.gradcheck(run, (P, C))
+    True
     """
 
     @staticmethod
@@ -193,6 +216,23 @@ def lstm_plan(maps: list[nn.Module], input_size: int) -> _Plan | None:
     Args:
         maps: ``[M]`` (fused, ``I + H -> 4H``) or ``[M_i, M_f, M_g, M_o]`` (``I + H -> H``).
         input_size: ``I``.
+
+    Returns:
+        The plan (``x_part``: ``x (N, I) -> P (N, 4H)``; ``q_part`` or ``None``; ``A``
+        ``(D, H)`` or ``None``; ``C (4H, D·F)``; ``basis``), or ``None`` when a map has
+        neither an edge form nor a bottleneck form (the cell then steps its reference loop).
+
+    >>> from qmem.classical.lstm_scaffold import linear_maps
+    >>> make = linear_maps(torch.Generator().manual_seed(0))
+    >>> plan = lstm_plan([make(4, 12)], 1)  # I = 1, H = 3: one fused map I + H -> 4H
+    >>> plan.C.shape, plan.A, plan.basis.identity
+    (torch.Size([12, 3]), None, True)
+    >>> plan.x_part(torch.zeros(5, 1)).shape  # (N, 4H)
+    torch.Size([5, 12])
+    >>> lstm_plan([make(4, 3) for _ in range(4)], 1).C.shape  # four maps, merged
+    torch.Size([12, 3])
+    >>> print(lstm_plan([torch.nn.Sequential(make(4, 12))], 1))  # no edge form
+    None
     """
     edges = edge_forms_of(maps)
     if all(e is not None for e in edges):

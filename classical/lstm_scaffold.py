@@ -51,6 +51,8 @@ __all__ = [
 ]
 
 MapFactory = Callable[[int, int], nn.Module]
+"""``make_map(in_features, out_features) -> nn.Module``: builds one gate map
+``(..., in_features) -> (..., out_features)`` (e.g. :func:`linear_maps`, a KAN or VQC layer)."""
 
 
 def stacked_maps(maps: list[nn.Module]) -> Callable[[torch.dtype], Callable] | None:
@@ -59,6 +61,35 @@ def stacked_maps(maps: list[nn.Module]) -> Callable[[torch.dtype], Callable] | N
 
     Returns ``bind(dtype) -> f`` with ``f(v) = cat([m(v) for m in maps], -1)``, the
     batch-independent work done once in ``bind`` (call it once per sequence).
+
+    Args:
+        maps: gate maps of one class, all reading the same input ``v (B, D)``.
+
+    Returns:
+        ``bind``, or ``None`` when the class has no ``stack`` or ``stack(maps)`` is ``None``.
+
+    A toy map class ``v -> k·v`` whose ``stack`` gives one object with ``bind``:
+
+    >>> import types
+    >>> class Scaled(torch.nn.Module):
+    ...     def __init__(self, k):
+    ...         super().__init__()
+    ...         self.k = k
+    ...     def forward(self, v):
+    ...         return self.k * v
+    ...     @staticmethod
+    ...     def stack(maps):
+    ...         def bind(dtype):
+    ...             k = torch.tensor([[m.k] for m in maps], dtype=dtype)  # (n, 1)
+    ...             return lambda v: (v.unsqueeze(-2) * k).flatten(-2)  # (B, n, D) -> (B, n·D)
+    ...         return types.SimpleNamespace(bind=bind)
+    >>> maps = [Scaled(1.0), Scaled(2.0)]
+    >>> f = stacked_maps(maps)(torch.float32)
+    >>> v = torch.tensor([[1.0, 3.0]])
+    >>> f(v).tolist(), torch.equal(f(v), torch.cat([m(v) for m in maps], -1))
+    ([[1.0, 3.0, 2.0, 6.0]], True)
+    >>> print(stacked_maps([torch.nn.Linear(2, 2)]))  # Linear has no stack
+    None
     """
     stack_of = getattr(type(maps[0]), "stack", None)
     stack = stack_of(maps) if callable(stack_of) else None
@@ -66,7 +97,35 @@ def stacked_maps(maps: list[nn.Module]) -> Callable[[torch.dtype], Callable] | N
 
 
 def lstm_update(pre: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The LSTM update from pre-activations ``(B, 4H)`` (order ``i, f, g, o``) and ``c``."""
+    """The LSTM update from pre-activations ``(B, 4H)`` (order ``i, f, g, o``) and ``c``.
+
+    Args:
+        pre: gate pre-activations ``(B, 4H)``.
+        c: cell state ``(B, H)``.
+
+    Returns:
+        ``(h_t, c_t)``, each ``(B, H)``: ``c_t = σ(f) c + σ(i) tanh(g)``,
+        ``h_t = σ(o) tanh(c_t)``.
+
+    >>> h, c = lstm_update(torch.zeros(1, 4, dtype=torch.float64),  # H = 1
+    ...                    torch.ones(1, 1, dtype=torch.float64))
+    >>> round(float(c), 4), round(float(h), 4)  # c = 0.5·1 + 0.5·0, h = 0.5·tanh(0.5)
+    (0.5, 0.2311)
+
+    The same numbers as ``torch.nn.LSTMCell`` (whose gate order it shares):
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> ref = torch.nn.LSTMCell(1, 2)
+    >>> with torch.no_grad():
+    ...     for w in ref.parameters():
+    ...         _ = w.copy_(torch.randn(w.shape, generator=g))
+    >>> x, h0, c0 = torch.ones(3, 1), torch.zeros(3, 2), torch.ones(3, 2)
+    >>> pre = x @ ref.weight_ih.T + h0 @ ref.weight_hh.T + ref.bias_ih + ref.bias_hh  # (B, 4H)
+    >>> h_ref, c_ref = ref(x, (h0, c0))
+    >>> h, c = lstm_update(pre, c0)
+    >>> torch.allclose(h, h_ref), torch.allclose(c, c_ref)
+    (True, True)
+    """
     i, f, g, o = pre.chunk(4, dim=-1)  # each (B, H)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
@@ -181,6 +240,13 @@ class SixMapLSTMCell(RecurrentCell):
 
     State: ``(h, c)`` of shapes ``(B, H)``, ``(B, n)``. Features: ``y_t``, ``(B, n)``.
     Parameters: those of the six maps.
+
+    >>> cell = SixMapLSTMCell(1, 2, linear_maps(torch.Generator().manual_seed(0)))  # n = 3
+    >>> y, (h, c) = cell(torch.ones(4, 1), cell.init_state(4))
+    >>> y.shape, h.shape, c.shape
+    (torch.Size([4, 3]), torch.Size([4, 2]), torch.Size([4, 3]))
+    >>> sum(p.numel() for p in cell.parameters())  # 4·(3·3 + 3) + (3·2 + 2) + (3·3 + 3)
+    68
     """
 
     def __init__(

@@ -33,6 +33,8 @@ from .seeded import seeded_linear
 __all__ = ["RecurrentCell", "RecurrentModel", "State"]
 
 State = tuple[torch.Tensor, ...]
+"""A cell's state: a tuple of tensors, each ``(B, *shape)`` for one entry of
+``RecurrentCell.state_shapes`` (an LSTM's ``(h, c)``, an sLSTM's ``(h, c, n, m)``)."""
 
 
 class RecurrentCell(nn.Module):
@@ -41,6 +43,28 @@ class RecurrentCell(nn.Module):
     Subclasses set ``input_size``, ``output_size`` (width of the features given to the head)
     and ``state_shapes`` (one per-sample shape per state tensor), and implement
     ``forward(x_t, state) -> (features_t, state)`` with ``x_t`` of shape ``(B, input_size)``.
+
+    A running sum ``s_t = s_{t-1} + x_t`` as a cell, run by :class:`RecurrentModel`:
+
+    >>> class SumCell(RecurrentCell):
+    ...     def __init__(self, size):
+    ...         super().__init__()
+    ...         self.input_size = self.output_size = size
+    ...         self.state_shapes = ((size,),)
+    ...     def forward(self, x_t, state):
+    ...         s = state[0] + x_t
+    ...         return s, (s,)
+    >>> cell = SumCell(2)
+    >>> [tuple(s.shape) for s in cell.init_state(3)]
+    [(3, 2)]
+    >>> model = RecurrentModel(cell, 1, generator=torch.Generator().manual_seed(0))
+    >>> feats, (s,) = model.encode(torch.ones(3, 4, 2))
+    >>> feats[0, :, 0].tolist(), s.shape
+    ([1.0, 2.0, 3.0, 4.0], torch.Size([3, 2]))
+    >>> cell.check_state((torch.zeros(3, 5),), 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: state must have shapes [(3, 2)], got [(3, 5)]
     """
 
     input_size: int
