@@ -23,7 +23,7 @@ by :meth:`Basis.derivative`.
 >>> import torch
 >>> lin = torch.nn.Linear(3, 2)
 >>> form = edge_form_of(lin)
->>> z = torch.randn(4, 3)
+>>> z = torch.linspace(-2, 2, 12).reshape(4, 3)
 >>> torch.allclose(form.apply(z), lin(z))
 True
 """
@@ -49,7 +49,23 @@ __all__ = [
 
 
 class Basis:
-    """A per-input feature expansion ``Φ``: ``(N, D) -> (N, D, F)`` and its derivative."""
+    """A per-input feature expansion ``Φ``: ``(N, D) -> (N, D, F)`` and its derivative.
+
+    Subclasses set ``width`` and implement ``__call__`` and ``derivative``; the flat layout
+    methods default to ``(d, f)`` row-major. A basis ``Φ(z) = (z, z²)``:
+
+    >>> class Square(Basis):
+    ...     width = 2
+    ...     def __call__(self, z):
+    ...         return torch.stack([z, z * z], dim=-1)  # (N, D, 2)
+    ...     def derivative(self, z):
+    ...         return torch.stack([torch.ones_like(z), 2 * z], dim=-1)  # (..., D, 2)
+    >>> z = torch.tensor([[1.0, 3.0]])  # (N, D) = (1, 2)
+    >>> Square().flat(z).tolist(), Square().flat_derivative(z).tolist()
+    ([[1.0, 1.0, 3.0, 9.0]], [[1.0, 2.0, 1.0, 6.0]])
+    >>> Square().owners(2).tolist()  # input index of each flat feature
+    [0, 0, 1, 1]
+    """
 
     width: int
     """``F``, features per input."""
@@ -122,6 +138,13 @@ class EdgeForm:
         basis: the feature expansion ``Φ``.
         weight: ``W``, shape ``(O, D, F)``, a function of the map's parameters (autograd).
         bias: ``b``, shape ``(O,)``, or ``None``.
+
+    >>> form = EdgeForm(IdentityBasis(), torch.tensor([[[1.0], [2.0]]]), torch.tensor([0.5]))
+    >>> form.apply(torch.tensor([[1.0, 1.0], [0.0, 2.0]]))  # y = z_0 + 2 z_1 + 0.5
+    tensor([[3.5000],
+            [4.5000]])
+    >>> form.columns(1, 2).weight.shape  # the part reading input 1 (O, 1, F)
+    torch.Size([1, 1, 1])
     """
 
     basis: Basis
@@ -143,7 +166,18 @@ class EdgeForm:
 
 def edge_forms_of(modules: list[nn.Module]) -> list[EdgeForm | None]:
     """:func:`edge_form_of` of several maps; maps of one class that offers
-    ``edge_forms(maps)`` (e.g. QKAN layers: one coefficient map for all) answer together."""
+    ``edge_forms(maps)`` (e.g. QKAN layers: one coefficient map for all) answer together.
+
+    Args:
+        modules: the gate maps.
+
+    Returns:
+        One :class:`EdgeForm` or ``None`` per map, in order.
+
+    >>> forms = edge_forms_of([nn.Linear(3, 2), nn.Sequential(nn.Linear(3, 2))])
+    >>> forms[0].weight.shape, forms[1]  # (O, D, F); a Sequential has no edge form
+    (torch.Size([2, 3, 1]), None)
+    """
     if modules and all(type(m) is type(modules[0]) for m in modules):
         together = getattr(type(modules[0]), "edge_forms", None)
         if callable(together):
@@ -155,6 +189,12 @@ def edge_form_of(module: nn.Module) -> EdgeForm | None:
     """The edge form of a gate map, or ``None`` when it has none.
 
     ``nn.Linear`` is known here; any other map answers through its own ``edge_form()``.
+
+    >>> form = edge_form_of(nn.Linear(3, 2))
+    >>> form.basis.identity, form.weight.shape, form.bias.shape
+    (True, torch.Size([2, 3, 1]), torch.Size([2]))
+    >>> print(edge_form_of(nn.Tanh()))
+    None
     """
     if type(module) is nn.Linear:
         return EdgeForm(IdentityBasis(), module.weight.unsqueeze(-1), module.bias)
@@ -170,6 +210,20 @@ class BottleneckForm:
         encoder: the ``Linear(D_in, k)`` in front (``A``, ``a``).
         latent: the latent map's edge form (``k -> k``).
         decoder: the ``Linear(k, O)`` behind (``D``, ``d``).
+
+    A bottleneck ``3 -> 2 -> 4`` with a ``Linear`` latent map, its composed form checked
+    against running the three layers:
+
+    >>> g = torch.Generator().manual_seed(0)
+    >>> enc, lat, dec = nn.Linear(3, 2), nn.Linear(2, 2), nn.Linear(2, 4)
+    >>> with torch.no_grad():
+    ...     for p in [*enc.parameters(), *lat.parameters(), *dec.parameters()]:
+    ...         _ = p.copy_(torch.randn(p.shape, generator=g))
+    >>> neck = BottleneckForm(enc, edge_form_of(lat), dec)
+    >>> z = torch.linspace(-1, 1, 6).reshape(2, 3)  # (N, D_in)
+    >>> y = neck.composed().apply(enc(z))  # (N, O)
+    >>> y.shape, torch.allclose(y, dec(lat(enc(z))))
+    (torch.Size([2, 4]), True)
     """
 
     encoder: nn.Linear
@@ -187,7 +241,26 @@ class BottleneckForm:
 
 def bottleneck_forms_of(modules: list[nn.Module]) -> list[BottleneckForm | None]:
     """The bottleneck forms of JHCG-like maps (``encoder``, ``latent``, ``decoder``), their
-    latent maps' edge forms found together (:func:`edge_forms_of`)."""
+    latent maps' edge forms found together (:func:`edge_forms_of`).
+
+    Args:
+        modules: the gate maps.
+
+    Returns:
+        One :class:`BottleneckForm` or ``None`` per map; all ``None`` unless every map has
+        ``Linear`` ``encoder`` and ``decoder`` attributes and a ``latent`` map.
+
+    >>> class Neck(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.encoder, self.latent = nn.Linear(3, 2), nn.Linear(2, 2)
+    ...         self.decoder = nn.Linear(2, 4)
+    >>> forms = bottleneck_forms_of([Neck(), Neck()])
+    >>> [f.latent.weight.shape for f in forms]  # the latent maps' (k, k, F)
+    [torch.Size([2, 2, 1]), torch.Size([2, 2, 1])]
+    >>> bottleneck_forms_of([Neck(), nn.Linear(3, 4)])  # a map without the three parts
+    [None, None]
+    """
     parts = [tuple(getattr(m, n, None) for n in ("encoder", "latent", "decoder")) for m in modules]
     ok = [type(e) is nn.Linear and type(d) is nn.Linear and lat is not None for e, lat, d in parts]
     if not all(ok):
@@ -198,5 +271,14 @@ def bottleneck_forms_of(modules: list[nn.Module]) -> list[BottleneckForm | None]
 
 
 def bottleneck_form_of(module: nn.Module) -> BottleneckForm | None:
-    """The bottleneck form of a JHCG-like map (``encoder``, ``latent``, ``decoder``)."""
+    """The bottleneck form of a JHCG-like map (``encoder``, ``latent``, ``decoder``), or
+    ``None`` (see :func:`bottleneck_forms_of`).
+
+    >>> neck = nn.Module()
+    >>> neck.encoder, neck.latent, neck.decoder = nn.Linear(3, 2), nn.Linear(2, 2), nn.Linear(2, 4)
+    >>> bottleneck_form_of(neck).composed().weight.shape  # (O, k, F)
+    torch.Size([4, 2, 1])
+    >>> print(bottleneck_form_of(nn.Linear(3, 4)))
+    None
+    """
     return bottleneck_forms_of([module])[0]
