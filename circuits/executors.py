@@ -58,6 +58,8 @@ __all__ = [
 ]
 
 CircuitKind = Literal["daruan", "vqc"]
+"""The circuit families an executor can run: ``"daruan"`` (:mod:`qmem.circuits.daruan`) and
+``"vqc"`` (:mod:`qmem.circuits.vqc`)."""
 _KINDS: tuple[str, ...] = literal_values(CircuitKind)
 
 AUTO: dict[str, tuple[str, ...]] = {
@@ -81,6 +83,19 @@ class Job(Protocol):
     angles ``(..., n_slots)`` (autograd reaches the family's parameters through them).
     Family-specific executors read the family's own fields as well (a DARUAN job has
     ``x, theta, ansatz, w, b, readout``; a VQC job ``spec, x, weights``).
+
+    Attributes:
+        kind: the circuit family, a :data:`CircuitKind`.
+        circuit: the job's :class:`~qmem.circuits.ir.Circuit`.
+
+    A VQC job (:class:`qmem.circuits.vqc.VQCJob`) is one: 3 samples of a 2-qubit circuit
+    with 2 encoding and 2 weight slots.
+
+    >>> import torch
+    >>> from qmem.circuits.vqc import VQCJob, chen2024_spec
+    >>> job = VQCJob(chen2024_spec(2, 1), torch.zeros(3, 2), torch.zeros(1, 2))
+    >>> job.kind, job.circuit.n_qubits, job.angles().shape
+    ('vqc', 2, torch.Size([3, 4]))
     """
 
     kind: CircuitKind
@@ -104,6 +119,14 @@ class Executor(Protocol):
         name: the registry name (not ``"auto"``).
         kinds: the circuit kinds it runs.
         options: the option keys ``run`` accepts (others are refused before it is called).
+
+    The protocol is checked at run time (attributes only, not their types):
+
+    >>> ex = get_executor("statevector")
+    >>> isinstance(ex, Executor), ex.name, ex.kinds, ex.options
+    (True, 'statevector', ('daruan', 'vqc'), ('method',))
+    >>> isinstance(object(), Executor)
+    False
     """
 
     name: str
@@ -133,9 +156,34 @@ def register_executor(executor: Executor, *, replace: bool = False) -> Executor:
         executor: an object implementing :class:`Executor`.
         replace: allow replacing an executor of the same name.
 
+    Returns:
+        ``executor`` itself.
+
     Raises:
         TypeError: ``executor`` lacks the protocol's attributes.
         ValueError: the name is ``"auto"`` or taken, or a kind/option is invalid.
+
+    A toy executor that returns ``⟨Z⟩ = 0`` on every readout wire of a VQC:
+
+    >>> import torch
+    >>> class Zeros:
+    ...     name, kinds, options = "zeros", ("vqc",), ()
+    ...     def unsupported(self, job):
+    ...         return None
+    ...     def run(self, job, options):
+    ...         return torch.zeros(*job.x.shape[:-1], len(job.circuit.readout))
+    >>> ex = register_executor(Zeros())
+    >>> "zeros" in executor_names("vqc"), "zeros" in executor_names("daruan")
+    (True, False)
+    >>> register_executor(Zeros())
+    Traceback (most recent call last):
+    ...
+    ValueError: an executor named 'zeros' is already registered (pass replace=True)
+    >>> unregister_executor("zeros")
+    >>> register_executor(object())
+    Traceback (most recent call last):
+    ...
+    TypeError: executor must implement qmem.circuits.executors.Executor (name, kinds, ...
     """
     if not isinstance(executor, Executor):
         raise TypeError(
@@ -160,7 +208,29 @@ def register_executor(executor: Executor, *, replace: bool = False) -> Executor:
 
 
 def unregister_executor(name: str) -> None:
-    """Remove a registered executor (e.g. a test's toy one); unknown names raise ValueError."""
+    """Remove a registered executor (e.g. a test's toy one).
+
+    Args:
+        name: the registry name.
+
+    Raises:
+        ValueError: no executor of that name is registered.
+
+    >>> class Toy:
+    ...     name, kinds, options = "toy_once", ("vqc",), ()
+    ...     def unsupported(self, job):
+    ...         return None
+    ...     def run(self, job, options):
+    ...         raise NotImplementedError
+    >>> _ = register_executor(Toy())
+    >>> unregister_executor("toy_once")
+    >>> "toy_once" in executor_names("vqc")
+    False
+    >>> unregister_executor("toy_once")
+    Traceback (most recent call last):
+    ...
+    ValueError: no executor named 'toy_once' is registered
+    """
     if name not in _REGISTRY:
         raise ValueError(f"no executor named {name!r} is registered")
     del _REGISTRY[name]
@@ -201,19 +271,53 @@ def check_executor(kind: CircuitKind, name: object) -> str:
 
 
 def get_executor(name: str) -> Executor:
-    """The registered executor called ``name`` (``"auto"`` is no executor)."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        listed = ", ".join(repr(a) for a in _REGISTRY)
-        raise ValueError(
-            f"unknown executor {name!r}{suggest(name, _REGISTRY)}; allowed: {listed}"
-        ) from None
+    """The registered executor called ``name`` (``"auto"`` is no executor).
+
+    Args:
+        name: a registry name, of any kind (see :func:`executor_names`).
+
+    Returns:
+        The :class:`Executor` registered under ``name``.
+
+    Raises:
+        TypeError: ``name`` is not a str.
+        ValueError: no executor of that name (the message lists the registered ones).
+
+    >>> get_executor("bloch").kinds
+    ('daruan',)
+    >>> get_executor("auto")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown executor 'auto'; allowed: ...
+    """
+    executor = _REGISTRY.get(name) if isinstance(name, str) else None
+    if executor is not None:
+        return executor
+    if not isinstance(name, str):
+        raise TypeError(f"executor name must be a str, got {name!r} ({type(name).__name__})")
+    listed = ", ".join(repr(a) for a in _REGISTRY)
+    raise ValueError(f"unknown executor {name!r}{suggest(name, _REGISTRY)}; allowed: {listed}")
 
 
 def option_names(kind: CircuitKind, name: str) -> tuple[str, ...]:
     """The option keys executor ``name`` takes (for ``"auto"``: those all of
-    :data:`AUTO` [kind] take, i.e. none unless every candidate takes them)."""
+    :data:`AUTO` [kind] take, i.e. none unless every candidate takes them).
+
+    Args:
+        kind: the circuit kind (decides what ``"auto"`` means).
+        name: ``"auto"`` or a registry name.
+
+    Raises:
+        TypeError: ``name`` is not a str.
+        ValueError: unknown ``kind``, or ``name`` is not registered.
+
+    >>> option_names("vqc", "qiskit")[:2], option_names("vqc", "auto")
+    (('shots', 'seed'), ('method',))
+    >>> option_names("daruan", "auto")  # "fourier" and "bloch" take none
+    ()
+    """
+    if kind not in _KINDS:
+        check_literal("kind", kind, CircuitKind)
     if name == "auto":
         sets = [set(_REGISTRY[n].options) for n in AUTO[kind] if n in _REGISTRY]
         return tuple(sorted(set.intersection(*sets))) if sets else ()
@@ -260,7 +364,37 @@ def check_executor_options(kind: CircuitKind, name: str, options: Mapping[str, A
 
 
 def set_auto_rule(kind: CircuitKind, rule: AutoRule | None) -> None:
-    """Install (or, with None, remove) the :data:`AutoRule` of circuit ``kind``."""
+    """Install (or, with None, remove) the :data:`AutoRule` of circuit ``kind``.
+
+    Args:
+        kind: the circuit kind the rule decides for.
+        rule: ``rule(job, candidates) -> one of candidates``, or None to remove the kind's
+            rule (then ``"auto"`` runs the first candidate).
+
+    Raises:
+        TypeError: ``rule`` is neither callable nor None.
+        ValueError: unknown ``kind``.
+
+    ``"vqc"`` has no rule by default; one that picks the last candidate, shown on an
+    explicit choice of two (:data:`AUTO` lists one executor for ``"vqc"``):
+
+    >>> import torch
+    >>> from qmem.circuits.vqc import VQCJob, chen2024_spec
+    >>> job = VQCJob(chen2024_spec(2, 1), torch.zeros(3, 2), torch.zeros(1, 2))
+    >>> both = (get_executor("statevector"), get_executor("pennylane"))
+    >>> set_auto_rule("vqc", lambda job, candidates: candidates[-1])
+    >>> try:
+    ...     pick_auto("vqc", job, both).name
+    ... finally:
+    ...     set_auto_rule("vqc", None)
+    'pennylane'
+    >>> pick_auto("vqc", job, both).name
+    'statevector'
+    >>> set_auto_rule("vqc", "last")
+    Traceback (most recent call last):
+    ...
+    TypeError: rule must be callable or None, got str
+    """
     check_literal("kind", kind, CircuitKind)
     if rule is None:
         _AUTO_RULES.pop(kind, None)
@@ -272,8 +406,27 @@ def set_auto_rule(kind: CircuitKind, rule: AutoRule | None) -> None:
 
 def auto_candidates(kind: CircuitKind, job: Any) -> tuple[Executor, ...]:
     """The executors of :data:`AUTO` [kind] that are registered and support ``job``, in that
-    order (``ValueError`` if none does). Depends on the job's circuit and settings, not on
-    its batch, so a layer finds them once per executor switch."""
+    order. Depends on the job's circuit and settings, not on its batch, so a layer finds
+    them once per executor switch.
+
+    Args:
+        kind: the job's circuit kind.
+        job: a :class:`Job` of that kind.
+
+    Returns:
+        A non-empty tuple of :class:`Executor`.
+
+    Raises:
+        ValueError: unknown ``kind``, or none of :data:`AUTO` [kind] supports ``job``.
+
+    >>> import torch
+    >>> from qmem.circuits.vqc import VQCJob, chen2024_spec
+    >>> job = VQCJob(chen2024_spec(2, 1), torch.zeros(3, 2), torch.zeros(1, 2))
+    >>> [ex.name for ex in auto_candidates("vqc", job)]
+    ['statevector']
+    """
+    if kind not in _KINDS:
+        check_literal("kind", kind, CircuitKind)
     found = []
     for candidate in AUTO[kind]:
         ex = _REGISTRY.get(candidate)
@@ -287,7 +440,29 @@ def auto_candidates(kind: CircuitKind, job: Any) -> tuple[Executor, ...]:
 def pick_auto(kind: CircuitKind, job: Any, candidates: tuple[Executor, ...]) -> Executor:
     """The executor ``"auto"`` runs ``job`` on, among ``candidates`` (from
     :func:`auto_candidates`): the kind's :data:`AutoRule` where it has one and there is a
-    choice, else the first."""
+    choice, else the first.
+
+    Args:
+        kind: the job's circuit kind.
+        job: a :class:`Job` of that kind.
+        candidates: one or more executors that all support ``job``.
+
+    Returns:
+        One of ``candidates``.
+
+    Raises:
+        ValueError: unknown ``kind``, or no candidates.
+
+    >>> import torch
+    >>> from qmem.circuits.vqc import VQCJob, chen2024_spec
+    >>> job = VQCJob(chen2024_spec(2, 1), torch.zeros(3, 2), torch.zeros(1, 2))
+    >>> pick_auto("vqc", job, auto_candidates("vqc", job)).name
+    'statevector'
+    """
+    if kind not in _KINDS:
+        check_literal("kind", kind, CircuitKind)
+    if not candidates:
+        raise ValueError(f"pick_auto needs at least one candidate executor for {kind}, got none")
     rule = _AUTO_RULES.get(kind)
     if rule is None or len(candidates) == 1:
         return candidates[0]
@@ -314,8 +489,32 @@ def _elsewhere(kind: CircuitKind, key: str) -> str:
 
 def resolve_executor(kind: CircuitKind, name: str, job: Any) -> Executor:
     """The executor that runs ``job``: ``"auto"`` resolved by :func:`auto_candidates` and
-    the kind's :data:`AutoRule`, an explicit name checked against the job (``ValueError``
-    with the executor's reason if it cannot)."""
+    the kind's :data:`AutoRule`, an explicit name checked against the job.
+
+    Args:
+        kind: the job's circuit kind.
+        name: ``"auto"`` or an executor of ``kind`` (see :func:`executor_names`).
+        job: a :class:`Job` of that kind.
+
+    Returns:
+        The :class:`Executor` to call ``run(job, options)`` on.
+
+    Raises:
+        TypeError: ``name`` is not a str.
+        ValueError: ``name`` is no executor of ``kind``, or it cannot run ``job`` (the
+            message gives the executor's reason).
+
+    >>> import torch
+    >>> from qmem.circuits.vqc import VQCJob, chen2024_spec
+    >>> job = VQCJob(chen2024_spec(2, 1), torch.zeros(3, 2), torch.zeros(1, 2))
+    >>> ex = resolve_executor("vqc", "auto", job)
+    >>> ex.name, ex.run(job, {}).shape
+    ('statevector', torch.Size([3, 2]))
+    >>> resolve_executor("vqc", "bloch", job)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown executor 'bloch'; allowed for vqc: 'auto', 'statevector', ...
+    """
     check_executor(kind, name)
     if name == "auto":
         return pick_auto(kind, job, auto_candidates(kind, job))

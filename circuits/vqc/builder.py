@@ -153,7 +153,17 @@ class EncodingMap:
     n_encoding_slots)`` (:func:`encoding_angles`) that also gives its derivative in closed
     form (:meth:`with_jacobian`), so that the torch emulation can run encoding and circuit
     as one autograd node (see :func:`encoding_map`). Slot ``i·r + j`` (``r`` slots per
-    qubit) depends on ``x[..., i]`` only."""
+    qubit) depends on ``x[..., i]`` only.
+
+    Args:
+        spec: the VQC whose encoding this is.
+
+    >>> m = EncodingMap(chen2020_spec(2, 1))
+    >>> m(torch.tensor([1.0, 0.0]))  # (atan 1, atan 1²), (atan 0, atan 0²)
+    tensor([0.7854, 0.7854, 0.0000, 0.0000])
+    >>> EncodingMap(chen2024_spec(2, 1)).with_jacobian(torch.tensor([0.5, -0.5]))
+    (tensor([ 0.5000, -0.5000]), None)
+    """
 
     def __init__(self, spec: VQCSpec) -> None:
         self.spec = spec
@@ -204,7 +214,26 @@ def encoding_map(spec: VQCSpec) -> EncodingMap:
 
 
 def check_weights(spec: VQCSpec, weights: Tensor) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``weights`` has ``spec.weight_shape``."""
+    """Raise ``TypeError``/``ValueError`` unless ``weights`` has ``spec.weight_shape``.
+
+    Args:
+        spec: the VQC.
+        weights: the circuit angles to check, expected shape ``spec.weight_shape``.
+
+    Raises:
+        TypeError: ``weights`` is not a real floating-point tensor.
+        ValueError: ``weights`` has another shape (the message gives both).
+
+    >>> check_weights(chen2020_spec(2, 1), torch.zeros(1, 2, 3))
+    >>> check_weights(chen2020_spec(2, 1), torch.zeros(1, 2))
+    Traceback (most recent call last):
+    ...
+    ValueError: weights must have shape (1, 2, 3) (n_layers, n_qubits, n_rotations), got (1, 2)
+    >>> check_weights(chen2024_spec(2, 1), torch.zeros(1, 2, dtype=torch.int64))
+    Traceback (most recent call last):
+    ...
+    TypeError: weights must be a real floating-point torch.Tensor, got a tensor of dtype torch.int64
+    """
     if not isinstance(weights, Tensor) or not weights.is_floating_point():
         raise TypeError(
             f"weights must be a real floating-point torch.Tensor, got {_describe(weights)}"

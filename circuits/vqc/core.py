@@ -42,7 +42,7 @@ from ..checks import non_finite
 from ..executors import check_executor_options, resolve_executor
 from ..ir import Circuit
 from .builder import EncodingMap, build_circuit, check_weights, encoding_map, vqc_angles
-from .spec import FAMILIES, Family, VQCSpec, family_spec
+from .spec import FAMILIES, Family, VQCSpec, chen2024_spec, family_spec  # noqa: F401 (doctests)
 
 __all__ = ["VQCJob", "resolve_spec", "run_spec", "vqc"]
 
@@ -51,7 +51,22 @@ __all__ = ["VQCJob", "resolve_spec", "run_spec", "vqc"]
 class VQCJob:
     """One batched VQC evaluation as executors read it (see
     :class:`~qmem.circuits.executors.Job`): ``x`` (..., n_qubits), ``weights``
-    ``spec.weight_shape``."""
+    ``spec.weight_shape``.
+
+    It checks nothing itself (:func:`run_spec` checks before building one).
+
+    Attributes:
+        spec: the VQC.
+        x: inputs, shape ``(..., n_qubits)``.
+        weights: circuit angles, shape ``spec.weight_shape``.
+        kind: always ``"vqc"``.
+
+    >>> job = VQCJob(chen2024_spec(2, 1), torch.zeros(5, 2), torch.ones(1, 2))
+    >>> job.circuit.n_slots, job.angles().shape
+    (4, torch.Size([5, 4]))
+    >>> job.angles()[0]  # encoding slots (x), then weight slots
+    tensor([0., 0., 1., 1.])
+    """
 
     spec: VQCSpec
     x: Tensor
@@ -139,8 +154,38 @@ def _named_spec(family: str, n_qubits: int, n_layers: int, n_outputs: int | None
 def run_spec(
     spec: VQCSpec, x: Tensor, weights: Tensor, executor: str, options: Mapping[str, Any]
 ) -> Tensor:
-    """Evaluate a resolved spec on an executor (the body of :func:`vqc`); arguments as in
-    :func:`vqc`."""
+    """Evaluate a resolved spec on an executor (the body of :func:`vqc`).
+
+    Args:
+        spec: the VQC (see :func:`resolve_spec`).
+        x: inputs, shape ``(..., spec.n_qubits)``, float32 or float64.
+        weights: circuit angles, shape ``spec.weight_shape``.
+        executor: a name of ``executor_names("vqc")``.
+        options: the executor's options (checked against the keys it takes).
+
+    Returns:
+        ``⟨Z⟩`` on ``spec.readout_wires``, shape ``(..., spec.n_outputs)``.
+
+    Raises:
+        ValueError: unknown executor or option, wrong input width or weight shape, NaN/inf
+            in ``x`` or ``weights``, or a circuit the executor cannot run.
+        TypeError: ``x`` is no tensor, non-float tensors, options that are not a mapping.
+
+    On one qubit ``chen2024`` is ``RY(w) RY(x) H|0⟩ = RY(π/2 + x + w)|0⟩``, so
+    ``⟨Z⟩ = -sin(x + w)``:
+
+    >>> x = torch.linspace(-1.0, 1.0, 5, dtype=torch.float64).unsqueeze(-1)  # (5, 1)
+    >>> w = torch.full((1, 1), 0.3, dtype=torch.float64)
+    >>> z = run_spec(chen2024_spec(1, 1), x, w, "statevector", {})
+    >>> z.shape, torch.allclose(z, -torch.sin(x + 0.3))
+    (torch.Size([5, 1]), True)
+    >>> run_spec(chen2024_spec(1, 1), x, w, "statevector", {"shots": 100})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown option 'shots' for executor 'statevector'; allowed: 'method'
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     options = check_executor_options("vqc", executor, options)
     check_weights(spec, weights)
     bad = non_finite((n, t) for n, t in (("x", x), ("weights", weights)) if t.is_floating_point())

@@ -53,11 +53,18 @@ __all__ = [
 ]
 
 Encoding = Literal["arctan", "plain"]
+"""The data encodings of :attr:`VQCSpec.encoding`: ``"arctan"`` (``RY(arctan x_i)`` then
+``RZ(arctan x_i²)``, two slots a qubit) or ``"plain"`` (``RY(x_i)``, one slot)."""
 Entangler = Literal["ring", "brick", "all_to_all", "none"]
+"""The entangler patterns of :attr:`VQCSpec.entangler` (see :class:`VQCSpec`)."""
 EntanglerGate = Literal["CNOT", "CZ"]
+"""The two-qubit gates of :attr:`VQCSpec.entangler_gate`."""
 RotationGate = Literal["RX", "RY", "RZ"]
+"""The trainable single-qubit rotations of :attr:`VQCSpec.rotations`."""
 Family = Literal["chen2020", "chen2024"]
+"""The named VQC families of the QLSTM literature (:func:`family_spec`)."""
 FAMILIES: tuple[str, ...] = get_args(Family)
+"""The values of :data:`Family`, in order: ``("chen2020", "chen2024")``."""
 
 MAX_QUBITS = 24
 """Largest ``n_qubits``: a state vector of 2^24 amplitudes is 256 MiB per sample (complex128);

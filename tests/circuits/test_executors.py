@@ -23,7 +23,12 @@ from qmem.circuits import (
     vqc_angles,
 )
 from qmem.circuits.daruan import DaruanJob, ansatz_names, daruan_angles, theta_shape
-from qmem.circuits.executors import get_executor
+from qmem.circuits.executors import (
+    auto_candidates,
+    get_executor,
+    option_names,
+    pick_auto,
+)
 from qmem.circuits.vqc import VQCJob
 
 from . import daruan_reference as ref
@@ -166,6 +171,29 @@ def test_executor_names_and_check():
         check_executor("daruan", 3)
     with pytest.raises(ValueError, match="kind must be one of"):
         executor_names("qnn")  # type: ignore[arg-type]
+
+
+def test_registry_lookups_refuse_bad_kinds_and_names():
+    """Bad kinds and names raise ValueError/TypeError naming them (they raised KeyError,
+    IndexError or an unhashable-type TypeError before)."""
+    job = VQCJob(VQCSpec(n_qubits=2, n_layers=1), torch.zeros(3, 2), torch.zeros(1, 2, 3))
+    with pytest.raises(ValueError, match="kind must be one of 'daruan', 'vqc', got 'qnn'"):
+        option_names("qnn", "auto")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="kind must be one of 'daruan', 'vqc', got 'qnn'"):
+        auto_candidates("qnn", job)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="kind must be one of 'daruan', 'vqc', got 'qnn'"):
+        pick_auto("qnn", job, (get_executor("statevector"),))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least one candidate executor for vqc"):
+        pick_auto("vqc", job, ())
+    with pytest.raises(TypeError, match=r"executor name must be a str, got \['bloch'\] \(list\)"):
+        get_executor(["bloch"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="executor name must be a str, got 3"):
+        get_executor(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"unknown executor 'blosh' \(did you mean 'bloch'"):
+        get_executor("blosh")
+    # the good paths are unchanged
+    assert option_names("vqc", "auto") == ("method",)
+    assert [ex.name for ex in auto_candidates("vqc", job)] == ["statevector"]
 
 
 @pytest.mark.parametrize("make", [lambda: QKANLayer(3, 2, reps=1), lambda: VQCLayer(4, 1)])

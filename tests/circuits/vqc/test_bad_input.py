@@ -16,6 +16,7 @@ from qmem.circuits.vqc import (
     build_circuit,
     chen2020_spec,
     resolve_spec,
+    run_spec,
     vqc,
     vqc_angles,
 )
@@ -55,6 +56,8 @@ def test_bad_input_raises_clear_errors() -> None:
         vqc(x, w, n_outputs=5)
     with pytest.raises(ValueError, match="n_qubits=5 contradicts"):
         resolve_spec(chen2020_spec(4, 2), n_qubits=5)
+    with pytest.raises(TypeError, match=r"x must be a torch\.Tensor, got list"):
+        run_spec(chen2020_spec(4, 2), x.tolist(), w, "statevector", {})  # AttributeError before
     circuit = build_circuit(chen2020_spec(4, 2))
     with pytest.raises(TypeError, match="float32 or float64"):
         tsv.expval_z(circuit, torch.zeros(32, dtype=torch.float16))
