@@ -44,9 +44,17 @@ __all__ = [
 ]
 
 OptimizerName = Literal["adam", "rmsprop", "sgd", "lbfgs"]
+"""``[train] optimizer``: ``torch.optim.Adam``, ``RMSprop``, ``SGD`` or ``LBFGS`` (strong-Wolfe
+line search); see :func:`qmem.experiments.trainer.make_optimizer`."""
 ScheduleName = Literal["none", "step", "cosine", "exponential"]
+"""``[train] schedule``: the per-epoch learning-rate schedule (``"none"``: constant); see
+:func:`qmem.experiments.trainer.make_scheduler`."""
 DeviceName = Literal["auto", "cpu", "cuda"]
+"""``[train] device``: ``"auto"`` (CUDA when torch sees one, else CPU), ``"cpu"`` or ``"cuda"``;
+see :func:`qmem.experiments.trainer.resolve_device`."""
 DTypeName = Literal["float32", "float64"]
+"""``[train] dtype``: the floating dtype the model and the data are made in; see
+:func:`qmem.experiments.trainer.resolve_dtype`."""
 
 
 def _split_options(
@@ -96,6 +104,23 @@ class DataSection(Config):
         scaler: ``"minmax"`` (to [-1, 1]), ``"standard"`` or ``"none"``.
         target: channel predicted (multi-channel series).
         options: the dataset's own options (written flat in the TOML section).
+
+    Raises:
+        ValueError: an unknown dataset or option (naming the nearest valid one), fractions
+            that are not 2 or 3 values in (0, 1) summing to 1, a dataset option out of range.
+        TypeError: a value of the wrong type.
+
+    >>> data = DataSection.from_dict({"name": "sine", "num": 60, "window": 8})
+    >>> data.window, data.options, data.has_validation
+    (8, {'num': 60}, True)
+    >>> DataSection.from_dict({"name": "sine", "nmu": 60})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: [data]: unknown option 'nmu' (did you mean 'num'?) for dataset 'sine'; ...
+    >>> DataSection(name="sine", fractions=(0.5, 0.6))
+    Traceback (most recent call last):
+    ...
+    ValueError: [data]: fractions must each lie in (0, 1) and sum to 1, got (0.5, 0.6)
     """
 
     label = "[data]"
@@ -159,6 +184,19 @@ class ModelSection(Config):
             is nearest this budget is used (the actual count is reported).
         options: the model's own options (written flat); ``seed`` defaults to the
             ``[train]`` seed.
+
+    Raises:
+        ValueError: an unknown model or option (naming the nearest valid one), both
+            ``hidden_size`` and ``budget``, a model option out of range.
+        TypeError: a value of the wrong type.
+
+    >>> model = ModelSection.from_dict({"name": "qkan_lstm", "hidden_size": 2, "reps": 1})
+    >>> model.options, model.to_flat()
+    ({'reps': 1}, {'name': 'qkan_lstm', 'hidden_size': 2, 'reps': 1})
+    >>> ModelSection.from_dict({"name": "lstm", "hidden_size": 2, "budget": 100})
+    Traceback (most recent call last):
+    ...
+    ValueError: [model]: give hidden_size or budget, not both
     """
 
     label = "[model]"
@@ -224,6 +262,19 @@ class TrainSection(Config):
         device: ``"auto"`` (CUDA if available), ``"cpu"`` or ``"cuda"``.
         dtype: ``"float32"`` or ``"float64"``: the model and the data are made in it.
         threads: torch intra-op threads for this run (None: leave torch's setting).
+
+    Raises:
+        ValueError: a value out of range or not among the allowed names (the message lists
+            them), betas outside [0, 1).
+        TypeError: a value of the wrong type (``lr="0.1"``).
+
+    >>> train = TrainSection(optimizer="sgd", lr=0.1, momentum=0.9)
+    >>> train.optimizer, train.lr, train.epochs, train.schedule, train.dtype
+    ('sgd', 0.1, 30, 'none', 'float32')
+    >>> TrainSection(optimizer="adamw")
+    Traceback (most recent call last):
+    ...
+    ValueError: [train]: option 'optimizer' must be 'adam', 'rmsprop', 'sgd' or 'lbfgs', got 'adamw'
     """
 
     label = "[train]"

@@ -38,12 +38,31 @@ MAX_CONFIG_BYTES = 1_000_000
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file into a dict.
+    r"""Read a TOML file into a dict.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The parsed tables as nested dicts (nothing validated yet: see :func:`load_config`).
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: not valid TOML (the message gives the file and the parser's position),
             not UTF-8, or larger than :data:`MAX_CONFIG_BYTES`.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "exp.toml"
+    ...     _ = path.write_text('[data]\nname = "sine"\nnum = 60\n')
+    ...     table = load_toml(path)
+    ...     _ = path.write_text('[data\nname = "sine"\n')
+    ...     load_toml(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: config file '...exp.toml' is not valid TOML: Expected ']' at the end of a table ...
+    >>> table
+    {'data': {'name': 'sine', 'num': 60}}
     """
     p = Path(path)
     if not p.is_file():
@@ -97,7 +116,30 @@ def apply_overrides(config: Mapping[str, Any], overrides: Sequence[str]) -> dict
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> ExperimentConfig:
-    """Load an experiment config from TOML, apply ``--set`` overrides, validate strictly."""
+    r"""Load an experiment config from TOML, apply ``--set`` overrides, validate strictly.
+
+    Args:
+        path: the TOML file (``[data]``, ``[model]``, optional ``[train]`` and ``name``).
+        overrides: ``section.key=value`` items applied before validation (as ``--set``).
+
+    Returns:
+        The validated :class:`~qmem.experiments.config.ExperimentConfig`.
+
+    Raises:
+        FileNotFoundError, ValueError: as :func:`load_toml`; ``ValueError`` also for an
+            unknown key (naming the nearest valid one) or a value out of range, and for a
+            malformed override.
+        TypeError: a value of the wrong type.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "exp.toml"
+    ...     _ = path.write_text('[data]\nname = "sine"\n\n[model]\nname = "lstm"\n'
+    ...                         'hidden_size = 2\n')
+    ...     cfg = load_config(path, ["model.hidden_size=4", "train.epochs=3"])
+    >>> cfg.model.hidden_size, cfg.train.epochs, cfg.train.lr
+    (4, 3, 0.01)
+    """
     return ExperimentConfig.from_dict(
         apply_overrides(load_toml(path), overrides), owner=f"config {str(path)!r}"
     )

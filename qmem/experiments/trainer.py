@@ -46,11 +46,38 @@ EVAL_CHUNK = 4096
 
 
 class NonFiniteLoss(RuntimeError):
-    """The training loss became NaN or inf; the message names the epoch and the batch."""
+    """The training loss became NaN or inf; the message names the epoch and the batch.
+
+    A ``RuntimeError``: raised by :func:`train_epoch` and :func:`check_finite_parameters`; a
+    run marks itself failed on it.
+
+    >>> from qmem import models
+    >>> model = models.build("lstm", input_size=1, hidden_size=2, seed=0).double()
+    >>> X = torch.linspace(-1, 1, 24, dtype=torch.float64).reshape(6, 4, 1)  # (N, T, F)
+    >>> Y = torch.full((6, 1), float("inf"), dtype=torch.float64)  # (N, H): an inf target
+    >>> train = TrainSection(batch_size=4)
+    >>> train_epoch(model, make_optimizer(train, model.parameters()), X, Y, train,
+    ...             torch.Generator().manual_seed(0), epoch=1)
+    Traceback (most recent call last):
+    ...
+    qmem.experiments.trainer.NonFiniteLoss: the training loss is inf at epoch 1, batch 1;
+    lower [train] lr or set clip_grad_norm
+    """
 
 
 def resolve_dtype(name: str) -> torch.dtype:
-    """``"float32"`` / ``"float64"`` -> the torch dtype."""
+    """``"float32"`` / ``"float64"`` -> the torch dtype.
+
+    Raises:
+        ValueError: another name.
+
+    >>> resolve_dtype("float64")
+    torch.float64
+    >>> resolve_dtype("float16")
+    Traceback (most recent call last):
+    ...
+    ValueError: dtype must be one of ['float32', 'float64'], got 'float16'
+    """
     if name not in _DTYPES:
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {name!r}")
     return _DTYPES[name]
@@ -60,7 +87,16 @@ def resolve_device(name: str) -> torch.device:
     """``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"`` -> a device.
 
     Raises:
-        ValueError: ``"cuda"`` asked for where torch sees no CUDA device.
+        ValueError: ``"cuda"`` asked for where torch sees no CUDA device, or another name.
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    True
+    >>> resolve_device("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be 'auto', 'cpu' or 'cuda', got 'gpu'
     """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -91,7 +127,25 @@ def prepare_data(cfg: ExperimentConfig, dtype: torch.dtype, device: torch.device
 
 
 def resolve_hidden_size(cfg: ExperimentConfig, input_size: int, output_size: int) -> int | None:
-    """``[model] hidden_size``, or the hidden size nearest ``budget`` parameters."""
+    """``[model] hidden_size``, or the hidden size nearest ``budget`` parameters.
+
+    Args:
+        cfg: the experiment config.
+        input_size: I (the data's features).
+        output_size: O (the horizon).
+
+    Returns:
+        H (None when ``[model]`` gives neither: the model's default width).
+
+    An LSTM with I = O = 1 has 4H(H+2) + 4H + H + 1 parameters: 64 at H = 3, 101 at H = 4,
+    so a budget of 100 gives H = 4.
+
+    >>> from qmem.experiments.config import ExperimentConfig
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine"},
+    ...                                   "model": {"name": "lstm", "budget": 100}})
+    >>> resolve_hidden_size(cfg, input_size=1, output_size=1)
+    4
+    """
     if cfg.model.budget is None:
         return cfg.model.hidden_size
     from ..params import hidden_size_for_budget
@@ -130,7 +184,25 @@ def build_model(
 
 
 def make_optimizer(train: TrainSection, params: Any) -> torch.optim.Optimizer:
-    """The optimiser named by ``[train] optimizer`` with its options."""
+    """The optimiser named by ``[train] optimizer`` with its options.
+
+    Args:
+        train: the ``[train]`` section (optimizer, lr, weight_decay, momentum, alpha, eps,
+            betas).
+        params: the parameters to optimise (an iterable, consumed once).
+
+    Returns:
+        ``torch.optim.Adam``, ``RMSprop``, ``SGD`` or ``LBFGS`` (20 iterations per step,
+        history 10, strong-Wolfe line search).
+
+    Raises:
+        ValueError: ``weight_decay`` with ``"lbfgs"``.
+
+    >>> opt = make_optimizer(TrainSection(optimizer="sgd", lr=0.1, momentum=0.9),
+    ...                      nn.Linear(2, 1).parameters())
+    >>> type(opt).__name__, opt.defaults["lr"], opt.defaults["momentum"]
+    ('SGD', 0.1, 0.9)
+    """
     params = list(params)
     if train.optimizer == "adam":
         return torch.optim.Adam(
@@ -157,7 +229,29 @@ def make_optimizer(train: TrainSection, params: Any) -> torch.optim.Optimizer:
 def make_scheduler(
     train: TrainSection, optimizer: torch.optim.Optimizer
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """The per-epoch learning-rate schedule, or None for ``"none"``."""
+    """The per-epoch learning-rate schedule, or None for ``"none"``.
+
+    Args:
+        train: the ``[train]`` section (schedule, step_size, gamma, epochs).
+        optimizer: the optimiser whose learning rate it sets.
+
+    Returns:
+        ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR`` (to 0 over ``epochs``) or None;
+        a run calls its ``step()`` once per epoch.
+
+    >>> train = TrainSection(lr=0.1, schedule="step", step_size=2, gamma=0.5)
+    >>> opt = make_optimizer(train, nn.Linear(2, 1).parameters())
+    >>> schedule = make_scheduler(train, opt)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(opt.param_groups[0]["lr"])
+    ...     opt.step()
+    ...     schedule.step()
+    >>> lrs
+    [0.1, 0.1, 0.05, 0.05, 0.025]
+    >>> make_scheduler(TrainSection(), opt) is None
+    True
+    """
     if train.schedule == "none":
         return None
     if train.schedule == "step":
@@ -217,9 +311,24 @@ def train_epoch(
     :class:`NonFiniteLoss` (naming the first such batch) before anything of the epoch is
     saved. LBFGS reads every loss (its line search does anyway).
 
+    Returns:
+        The mean of the batch losses, weighted by batch size (scaled units).
+
     Raises:
         NonFiniteLoss: a batch's loss is NaN or inf (names epoch and batch), or a parameter
             is at the end of the epoch.
+        TypeError: ``X`` is of another dtype than the model.
+        ValueError: ``X`` is on another device than the model.
+
+    >>> from qmem import models
+    >>> model = models.build("lstm", input_size=1, hidden_size=2, seed=0).double()
+    >>> X = torch.linspace(-1, 1, 24, dtype=torch.float64).reshape(6, 4, 1)  # (N, T, F)
+    >>> Y = 0.5 * X[:, -1]  # (N, H)
+    >>> train = TrainSection(batch_size=4, lr=0.05)
+    >>> opt = make_optimizer(train, model.parameters())
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> [round(train_epoch(model, opt, X, Y, train, gen, epoch), 4) for epoch in (1, 2, 3)]
+    [0.2623, 0.1118, 0.0191]
     """
     _check_dtypes(model, X)
     model.train()

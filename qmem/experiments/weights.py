@@ -16,7 +16,8 @@ Files load with ``torch.load(..., weights_only=True)`` (:func:`~qmem.experiments
 
 >>> import tempfile, pathlib
 >>> from qmem import models
->>> path = pathlib.Path(tempfile.mkdtemp()) / "w.pt"
+>>> tmp = tempfile.TemporaryDirectory()
+>>> path = pathlib.Path(tmp.name) / "w.pt"
 >>> spec = model_spec("slstm", {"forget": "sigmoid"}, input_size=1, hidden_size=2)
 >>> save_weights(path, models.build("slstm", input_size=1, hidden_size=2, forget="sigmoid"),
 ...              spec)
@@ -25,6 +26,7 @@ Files load with ``torch.load(..., weights_only=True)`` (:func:`~qmem.experiments
 Traceback (most recent call last):
 ...
 ValueError: ...w.pt' holds weights of another model: options.forget: saved 'sigmoid', here 'exp'
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ __all__ = [
 ]
 
 WEIGHTS_FORMAT = "qmem.weights/1"
+"""The ``format`` tag of a file written by :func:`save_weights` (beside ``model_spec`` and
+``state_dict``)."""
 UNCOMPARED = frozenset({"seed", "executor", "executor_options"})
 """Model options recorded in a spec but not compared on load."""
 
@@ -81,7 +85,24 @@ def model_spec(
 
 
 def spec_of(cfg: Any, input_size: int, hidden_size: int | None, output_size: int) -> dict:
-    """:func:`model_spec` of an experiment config's ``[model]`` (seed resolved as a run does)."""
+    """:func:`model_spec` of an experiment config's ``[model]`` (seed resolved as a run does).
+
+    Args:
+        cfg: an :class:`~qmem.experiments.config.ExperimentConfig`.
+        input_size: I (the data's features).
+        hidden_size: H, as resolved by the run (None for a model's default width).
+        output_size: O (the horizon).
+
+    Returns:
+        The spec dict; its ``seed`` option is the ``[train]`` seed unless ``[model]`` names one.
+
+    >>> from qmem.experiments.config import ExperimentConfig
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine"},
+    ...     "model": {"name": "lstm", "hidden_size": 2}, "train": {"seed": 5}})
+    >>> spec_of(cfg, 1, 2, 1)
+    {'name': 'lstm', 'options': {'seed': 5, 'fused': True}, 'input_size': 1, 'hidden_size': 2,
+     'output_size': 1}
+    """
     return model_spec(cfg.model.name, cfg.model_options(), input_size=input_size,
                       hidden_size=hidden_size, output_size=output_size)
 
@@ -121,8 +142,25 @@ def check_model_spec(saved: Any, here: Mapping[str, Any], where: str) -> None:
     """Refuse weights saved for another model than ``here`` (options in :data:`UNCOMPARED`
     aside).
 
+    Args:
+        saved: the spec read from the file (anything: a file may hold none).
+        here: the spec of the model being loaded into.
+        where: names the file in messages (e.g. ``"'run/model.pt'"``).
+
     Raises:
         ValueError: ``saved`` is no spec, or it differs (the message names every key).
+
+    >>> saved = model_spec("lstm", {"seed": 1}, input_size=1, hidden_size=2)
+    >>> check_model_spec(saved, model_spec("lstm", {"seed": 7}, input_size=1, hidden_size=2),
+    ...                  "'w.pt'")  # another seed: the same model
+    >>> check_model_spec(saved, model_spec("lstm", input_size=1, hidden_size=3), "'w.pt'")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'w.pt' holds weights of another model: hidden_size: saved 2, here 3
+    >>> check_model_spec(None, saved, "'w.pt'")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'w.pt' names no model (no model spec beside its weights)
     """
     if not isinstance(saved, Mapping):
         raise ValueError(f"{where} names no model (no model spec beside its weights)")
