@@ -66,7 +66,20 @@ def _trailing(x: Tensor, t: int) -> Tensor:
 
 
 def phases(source: Tensor) -> Tensor:
-    """Angles ``(m, *T)`` -> complex ``(m, 2, *T)``: ``(e^{iθ/2}, e^{-iθ/2})``."""
+    """Angles ``(m, *T)`` -> complex ``(m, 2, *T)``: ``(e^{iθ/2}, e^{-iθ/2})``.
+
+    Args:
+        source: real angles (float32/float64), one row per slot, shape ``(m, *T)``.
+
+    Returns:
+        The phases, complex ``(m, 2, *T)``, differentiable in ``source``.
+
+    >>> p = phases(torch.tensor([0.0, 0.8], dtype=torch.float64))
+    >>> p.shape
+    torch.Size([2, 2])
+    >>> [f"{z.real:.4f}{z.imag:+.4f}j" for z in p[1].tolist()]  # e^{±0.4i}
+    ['0.9211+0.3894j', '0.9211-0.3894j']
+    """
     key = (source.dtype, source.device, source.dim())
     half = _HALF.get(key)
     if half is None:
@@ -125,6 +138,24 @@ def _apply_per_wire(u: Tensor, mats: Tensor, n: int) -> Tensor:
 
 
 def fixed_tensors(plan: Plan, seg: FixedRun, cdtype: torch.dtype, device: torch.device) -> Any:
+    """A CNOT/CZ run's ``perm`` and ``sign`` as device tensors, cached on ``plan``.
+
+    Args:
+        plan: the plan that holds ``seg``.
+        seg: one of its :class:`~qmem.circuits.emulation.plan.FixedRun` segments.
+        cdtype: complex dtype of the signs.
+        device: where the tensors live.
+
+    Returns:
+        ``(perm, sign)``: long ``(2^n,)`` and ``cdtype`` ``(2^n, 1)``, so that
+        ``psi[perm] * sign`` applies the run to states ``psi`` ``(2^n, B)``.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> plan = plan_of(Circuit(2, (Op("CNOT", (0, 1)), Op("RY", (1,), 0)), ("w",), (1,)))
+    >>> perm, sign = fixed_tensors(plan, plan.chain[0][1], torch.complex128, torch.device("cpu"))
+    >>> perm, sign.shape
+    (tensor([0, 1, 3, 2]), torch.Size([4, 1]))
+    """
     return plan.cached(
         ("fixed", id(seg), cdtype, device),
         lambda: (
@@ -137,6 +168,28 @@ def fixed_tensors(plan: Plan, seg: FixedRun, cdtype: torch.dtype, device: torch.
 def block_tables(
     plan: Plan, m: int, offset: int, dtype: torch.dtype, device: torch.device
 ) -> RunTables:
+    """The :class:`~qmem.circuits.emulation.plan.RunTables` of the block's runs, cached on
+    ``plan``.
+
+    Args:
+        plan: the circuit's plan.
+        m: rows of the angle source.
+        offset: block slot ``s`` reads row ``s - offset`` of the source.
+        dtype: real dtype of the angles.
+        device: where the tables live.
+
+    Returns:
+        The tables of the ``S`` runs of ``plan.chain`` (built once per arguments).
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> plan = plan_of(Circuit(2, ops, ("x", "w"), (1,)))
+    >>> tables = block_tables(plan, 1, 1, torch.float64, torch.device("cpu"))
+    >>> tables.terms_t.shape  # (S, n, 4, K)
+    torch.Size([1, 2, 4, 2])
+    >>> tables is block_tables(plan, 1, 1, torch.float64, torch.device("cpu"))
+    True
+    """
     runs = [run for run, _ in plan.chain]
     return plan.cached(
         ("block", offset, m, dtype, device), lambda: RunTables(runs, offset, m, dtype, device)
@@ -147,9 +200,23 @@ def plan_unitary(plan: Plan, phases: Tensor, offset: int) -> Tensor | None:
     """``U`` of the block from ``phases`` ``(m, 2, *T)`` (see :func:`phases`) of a source
     whose row ``s - offset`` holds block slot ``s``.
 
+    Args:
+        plan: the circuit's plan.
+        phases: complex ``(m, 2, *T)`` with at most one batch dimension ``T``.
+        offset: block slot ``s`` reads row ``s - offset``.
+
     Returns:
         ``(*T, 2^n, 2^n)`` (batch first, ready for matmul), or ``None`` when the block is
         empty (identity).
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> from qmem.circuits.emulation.statevector import block_unitary
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> c = Circuit(2, ops, ("x", "w"), (1,))
+    >>> w = torch.tensor([0.4], dtype=torch.float64)
+    >>> u = plan_unitary(plan_of(c), phases(w), 1)
+    >>> u.shape, torch.allclose(u, block_unitary(c, w))
+    (torch.Size([4, 4]), True)
     """
     n, cdtype, device = plan.n, phases.dtype, phases.device
     t = phases.dim() - 2
@@ -201,7 +268,25 @@ def plan_apply(plan: Plan, phases: Tensor, offset: int, psi: Tensor) -> Tensor:
     """``U ψ`` for shared block ``phases`` ``(m, 2)`` (see :func:`plan_unitary`) and states
     ``psi`` ``(2^n, B)``, without building ``U``: the block's layers applied to ``psi`` wire
     by wire (``S·n`` small products of ``2^n·B`` amplitudes each, against ``U``'s ``S·n·4^n``
-    to build and ``4^n·B`` to apply: cheaper whenever ``B`` is below ``2^n``)."""
+    to build and ``4^n·B`` to apply: cheaper whenever ``B`` is below ``2^n``).
+
+    Args:
+        plan: the circuit's plan.
+        phases: complex ``(m, 2)``, the block's shared angles' phases.
+        offset: block slot ``s`` reads row ``s - offset``.
+        psi: complex states ``(2^n, B)``.
+
+    Returns:
+        ``U ψ``, complex ``(2^n, B)``.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> plan = plan_of(Circuit(2, ops, ("x", "w"), (1,)))
+    >>> w = torch.tensor([0.4], dtype=torch.float64)
+    >>> psi = torch.eye(4, dtype=torch.complex128)[:, :2]  # |00>, |01>
+    >>> torch.allclose(plan_apply(plan, phases(w), 1, psi), plan_unitary(plan, phases(w), 1) @ psi)
+    True
+    """
     if not plan.chain:
         return _apply_layers(plan, phases.new_zeros(0, 0, 2, 2), psi)
     tables = block_tables(plan, phases.shape[0], offset, REAL[phases.dtype], phases.device)
@@ -218,7 +303,16 @@ def _z_signs_t(plan: Plan, dtype: torch.dtype, device: torch.device) -> Tensor:
 
 
 def readout(plan: Plan, amplitudes: Tensor) -> Tensor:
-    """Complex amplitudes ``(2^n, B)`` -> ``⟨Z⟩`` ``(B, R)``."""
+    """Complex amplitudes ``(2^n, B)`` -> ``⟨Z⟩`` ``(B, R)`` on the plan's readout wires.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> plan = plan_of(Circuit(2, (Op("CNOT", (0, 1)),), (), (0, 1)))
+    >>> psi = torch.zeros(4, 2, dtype=torch.complex128)
+    >>> psi[0, 0] = psi[3, 1] = 1  # |00>, |11>
+    >>> readout(plan, psi)
+    tensor([[ 1.,  1.],
+            [-1., -1.]], dtype=torch.float64)
+    """
     probs = torch.view_as_real(amplitudes).square().sum(-1)  # (2^n, B); smooth at 0
     return (_z_signs_t(plan, probs.dtype, probs.device) @ probs).T  # (R, B) -> (B, R)
 
@@ -245,6 +339,15 @@ def _product_state(plan: Plan, phases: Tensor) -> Tensor:
 
 
 def prefix_tables(plan: Plan, m: int, dtype: torch.dtype, device: torch.device) -> RunTables:
+    """The single-run :class:`~qmem.circuits.emulation.plan.RunTables` of the product-state
+    prefix (slot ``s`` reads row ``s`` of a source of ``m`` rows), cached on ``plan``.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> plan = plan_of(Circuit(2, ops, ("x", "w"), (1,)))
+    >>> prefix_tables(plan, 1, torch.float64, torch.device("cpu")).terms_t.shape  # (n, 4, K)
+    torch.Size([2, 4, 2])
+    """
     return plan.cached(
         ("prefix", m, dtype, device),
         lambda: RunTables([plan.prefix], 0, m, dtype, device, single=True),

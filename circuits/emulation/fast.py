@@ -279,6 +279,33 @@ class _FastTables:
 def fast_tables(
     plan: Plan, k: int, dtype: torch.dtype, device: torch.device, jx: bool, jw: bool
 ) -> _FastTables:
+    """Everything the fast path reads for ``plan`` with ``k`` per-sample angles (the other
+    ``n_slots - k`` shared), cached on the plan; its ``ok`` says whether the path applies.
+
+    Args:
+        plan: the circuit's plan.
+        k: per-sample angles (the prefix's slots are ``< k``, the block's ``>= k``).
+        dtype: real dtype of the angles.
+        device: where the tables live.
+        jx: build what the gradient of the per-sample angles needs.
+        jw: build what the gradient of the shared angles needs.
+
+    Returns:
+        The tables; their ``ok`` is ``False`` (and :func:`fast_expval` returns ``None``)
+        past ``GATHER_MAX_QUBITS`` qubits, without a block, with a wire's run of more than
+        3 rotations, or where a source row is not read exactly once.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> from qmem.circuits.emulation.plan import plan_of
+    >>> cpu = torch.device("cpu")
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> plan = plan_of(Circuit(2, ops, ("x", "w"), (1,)))
+    >>> fast_tables(plan, 1, torch.float64, cpu, True, True).ok
+    True
+    >>> one = Circuit(1, (Op("RY", (0,), 0),), ("x",), (0,))  # no block: the dense path runs it
+    >>> fast_tables(plan_of(one), 1, torch.float64, cpu, False, False).ok
+    False
+    """
     return plan.cached(
         ("fast", k, dtype, device, jx, jw), lambda: _FastTables(plan, k, dtype, device, jx, jw)
     )
@@ -503,7 +530,29 @@ class _UnitaryFn(torch.autograd.Function):
 def fast_unitary(plan: Plan, shared: Tensor, k: int) -> Tensor | None:
     """The block unitary ``(2^n, 2^n)`` of the shared angles ``shared`` ``(n_slots - k,)`` on
     the fast path (one autograd node when ``shared`` needs a gradient), or ``None`` where
-    the fast path does not apply."""
+    the fast path does not apply.
+
+    Args:
+        plan: the circuit's plan.
+        shared: the shared angles of slots ``k..n_slots-1``, real ``(n_slots - k,)``.
+        k: the number of per-sample slots before them.
+
+    Returns:
+        ``U``, complex ``(2^n, 2^n)``, differentiable in ``shared``; or ``None``.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> from qmem.circuits.emulation.plan import plan_of
+    >>> from qmem.circuits.emulation.statevector import block_unitary
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> c = Circuit(2, ops, ("x", "w"), (1,))
+    >>> w = torch.tensor([0.4], dtype=torch.float64, requires_grad=True)
+    >>> u = fast_unitary(plan_of(c), w, 1)
+    >>> u.shape, torch.allclose(u, block_unitary(c, w))
+    (torch.Size([4, 4]), True)
+    >>> grad, = torch.autograd.grad(u.real.sum(), w)  # the hand-written backward
+    >>> torch.allclose(grad, torch.autograd.grad(block_unitary(c, w).real.sum(), w)[0])
+    True
+    """
     dtype, device = shared.dtype, shared.device
     if not fast_tables(plan, k, dtype, device, False, False).ok:
         return None

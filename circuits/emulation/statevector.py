@@ -97,6 +97,8 @@ __all__ = [
 ]
 
 Method = Literal["auto", "dense", "gates"]
+"""The emulation path of :func:`expval_z`: ``"dense"`` (prefix product state and block
+unitary, up to :data:`DENSE_MAX_QUBITS` qubits), ``"gates"`` (gate by gate) or ``"auto"``."""
 _METHODS: tuple[str, ...] = ("auto", "dense", "gates")
 
 MAX_AMPLITUDES = 2**27
@@ -191,10 +193,36 @@ def expval_z_mapped(
     """``expval_z(circuit, angle_map(x), shared_angles=shared.to(x.dtype).reshape(-1),
     method=method, unitary=unitary)``, as ONE autograd node where the fast path applies.
 
-    For :mod:`qmem.circuits.vqc`: ``angle_map`` is the VQC's data encoding, a callable
-    ``x (..., d) -> angles (..., k)`` of differentiable torch ops with a method
-    ``vjp(x, grad_angles) -> grad_x``; fusing it (and the weights' reshape) into the
-    emulation's node saves the autograd nodes that dominate at small batches.
+    For :mod:`qmem.circuits.vqc`: ``angle_map`` is the VQC's data encoding
+    (:class:`~qmem.circuits.vqc.builder.EncodingMap`), a callable ``x (..., d) -> angles
+    (..., k)`` of differentiable torch ops; fusing it (and the weights' reshape) into the
+    emulation's node saves the autograd nodes that dominate at small batches. To fuse it
+    where ``x`` needs a gradient, it must also offer ``with_jacobian(x) -> (angles, jac)``
+    with ``jac`` ``(..., d, k / d)`` the derivative of slot ``i·(k / d) + j`` in
+    ``x[..., i]`` (the only input it depends on), or ``None`` for the identity map; any
+    other callable runs as ``angle_map(x)`` followed by :func:`expval_z`.
+
+    Args:
+        circuit: the circuit to run.
+        x: the inputs, real ``(..., d)``.
+        angle_map: ``x -> angles (..., k)``, ``k = n_slots - shared.numel()``.
+        shared: the shared angles of the last slots, any shape (flattened, cast to ``x``'s
+            dtype).
+        method: as for :func:`expval_z`.
+        unitary: as for :func:`expval_z`.
+
+    Returns:
+        ``⟨Z_w⟩`` for ``w`` in ``circuit.readout``, shape ``(..., len(readout))``,
+        differentiable in ``x`` and ``shared``.
+
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> ops = (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1))
+    >>> c = Circuit(2, ops, ("x", "w"), (1,))
+    >>> x = torch.tensor([[0.3], [0.6]], dtype=torch.float64, requires_grad=True)
+    >>> w = torch.tensor([[0.4]], dtype=torch.float64)
+    >>> out = expval_z_mapped(c, x, torch.atan, w)
+    >>> torch.allclose(out, expval_z(c, torch.atan(x), shared_angles=w.reshape(-1)))
+    True
     """
     if (
         method in ("auto", "dense")
@@ -208,6 +236,9 @@ def expval_z_mapped(
         k = circuit.n_slots - shared.numel()
         if plan.prefix_end <= k <= plan.block_start and (
             unitary is None or _unitary_ok(circuit, unitary, x.dtype)
+        ) and (  # the fused input gradient needs the map's closed-form derivative
+            hasattr(angle_map, "with_jacobian")
+            or not (x.requires_grad and torch.is_grad_enabled())
         ):
             out = fast_expval(plan, angle_map, x, shared, unitary, k)
             if out is not None:

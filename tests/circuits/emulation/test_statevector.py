@@ -105,3 +105,23 @@ def test_batch_shapes_dtypes_and_no_batch() -> None:
 
 
 # ----------------------------------------------------------------------------- misc
+
+
+def test_expval_z_mapped_takes_any_differentiable_map() -> None:
+    # a plain callable (no with_jacobian) with x needing a gradient runs angle_map(x) then
+    # expval_z (it raised AttributeError on the fused path); gradients as autograd's
+    c = Circuit(2, (Op("RY", (0,), 0), Op("CNOT", (0, 1)), Op("RY", (1,), 1)), ("x", "w"), (1,))
+    x = torch.tensor([[0.3], [0.6], [-1.2]], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor([[0.4]], dtype=torch.float64, requires_grad=True)
+    out = tsv.expval_z_mapped(c, x, torch.atan, w)
+    gx, gw = torch.autograd.grad(out.sum(), (x, w))
+    # reference: cos(atan x) * cos(w) for <Z_1> after RY(a), CNOT, RY(w) on |00>
+    a = torch.atan(x.detach())
+    np.testing.assert_allclose(out.detach(), torch.cos(a) * torch.cos(w.detach()), atol=1e-12)
+    np.testing.assert_allclose(gx, -torch.sin(a) / (1 + x.detach() ** 2) * torch.cos(w.detach()),
+                               atol=1e-12)
+    np.testing.assert_allclose(gw, (-torch.cos(a) * torch.sin(w.detach())).sum().reshape(1, 1),
+                               atol=1e-12)
+    with torch.no_grad():  # no input gradient: the fused path, same values
+        np.testing.assert_allclose(tsv.expval_z_mapped(c, x, torch.atan, w), out.detach(),
+                                   atol=1e-12)
