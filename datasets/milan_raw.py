@@ -20,6 +20,7 @@ or flags the bins that have no record at all.
 >>> s = read_milan_raw(folder, squares=1, signal="sms_in")
 >>> s.values, str(s.time[0])
 (array([3. , 0.5]), '2013-10-31T23:00:00.000')
+>>> import shutil; shutil.rmtree(folder)
 """
 
 from __future__ import annotations
@@ -51,16 +52,21 @@ __all__ = [
 ]
 
 MilanSignal = Literal["sms_in", "sms_out", "call_in", "call_out", "internet", "sms_all", "call_all"]
+"""A published activity column (``sms_in`` … ``internet``) or the sum of in and out
+(``sms_all``, ``call_all``); :data:`MILAN_SIGNALS` maps each to its columns."""
 MilanResolution = Literal["10min", "1h"]
+"""Time grid of the loaded series: the published 10-minute bins or their hourly sums."""
 GapPolicy = Literal["raise", "zero", "nan", "interpolate"]
+"""What :func:`read_milan_raw` does with a bin that has no record: raise, fill 0, flag NaN
+or interpolate linearly in time."""
 MalformedPolicy = Literal["raise", "skip"]
+"""What :func:`read_milan_raw` does with a malformed line: raise, or skip and count it."""
 
 BIN_MS = 600_000
 """Length of one published time bin: 10 minutes in milliseconds."""
 
 HOUR_MS = 3_600_000
 
-# signal -> columns (0-based, of the 8 published columns) that are summed
 MILAN_SIGNALS: dict[str, tuple[int, ...]] = {
     "sms_in": (3,),
     "sms_out": (4,),
@@ -70,6 +76,7 @@ MILAN_SIGNALS: dict[str, tuple[int, ...]] = {
     "sms_all": (3, 4),
     "call_all": (5, 6),
 }
+"""Signal name -> the columns (0-based, of the 8 published columns) that are summed."""
 
 TIME_RANGE_MS = (946_684_800_000, 4_102_444_800_000)
 """Accepted ``time_interval`` range, [2000-01-01, 2100-01-01) UTC in ms: a stamp outside it
@@ -113,6 +120,18 @@ def milan_day_files(path: str | PathLike[str] | Sequence[str | PathLike[str]]) -
     Raises:
         FileNotFoundError: if a path does not exist.
         ValueError: if a folder holds no day file, or nothing was given.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for name in ("sms-call-internet-mi-2013-11-02.txt.gz",
+    ...                  "sms-call-internet-mi-2013-11-01.txt", "notes.txt"):
+    ...         _ = (Path(d) / name).write_bytes(b"")
+    ...     [f.name for f in milan_day_files(d)]
+    ['sms-call-internet-mi-2013-11-01.txt', 'sms-call-internet-mi-2013-11-02.txt.gz']
+    >>> milan_day_files([])
+    Traceback (most recent call last):
+    ...
+    ValueError: no Milan day file given (empty list)
     """
     items = [path] if isinstance(path, (str, PathLike)) else list(path)
     if not items:

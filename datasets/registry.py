@@ -57,6 +57,12 @@ class DatasetSpec:
         builder: config -> clean :class:`~qmem.datasets.series.Series` (noise is added by
             :func:`generate`).
         summary: one-line description.
+
+    >>> s = spec("bessel")
+    >>> s.name, s.config_type.__name__, s.summary
+    ('bessel', 'BesselConfig', 'Bessel function J_nu(x)')
+    >>> s.builder(s.config_type(num=3)).values.shape  # the clean series
+    (3,)
     """
 
     name: str
@@ -168,6 +174,17 @@ def unregister_dataset(name: str) -> DatasetSpec:
     Raises:
         ValueError: ``name`` is built in or not registered.
         TypeError: ``name`` is not a str.
+
+    >>> from qmem.datasets.sine import SineConfig, sine
+    >>> class WaveConfig(SineConfig):
+    ...     label = "wave"
+    >>> _ = register_dataset("wave", WaveConfig, sine)
+    >>> unregister_dataset("wave").name, "wave" in names()
+    ('wave', False)
+    >>> unregister_dataset("sine")
+    Traceback (most recent call last):
+    ...
+    ValueError: dataset 'sine' is built in and cannot be unregistered
     """
     removed = spec(name)
     if name in _BUILTIN:
@@ -182,6 +199,13 @@ def spec(name: str) -> DatasetSpec:
     Raises:
         ValueError: for an unknown name (the message lists the known ones).
         TypeError: if ``name`` is not a string.
+
+    >>> spec("narma").config_type.__name__
+    'NarmaConfig'
+    >>> spec("besel")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown dataset 'besel'; known datasets: damped_shm, bessel, sine, ...
     """
     if not isinstance(name, str):
         raise TypeError(f"dataset name must be a str, got {type(name).__name__}")
@@ -212,6 +236,13 @@ def make_config(name: str, options: Mapping[str, Any] | None = None) -> DatasetC
     Raises:
         ValueError: unknown dataset or option, or a value out of range.
         TypeError: a value of the wrong type.
+
+    >>> make_config("bessel", {"num": 4, "x_stop": 3.0})
+    BesselConfig(noise_std=0.0, seed=0, nu=2.0, x_start=2.0, x_stop=3.0, num=4)
+    >>> make_config("bessel", {"num": 0})
+    Traceback (most recent call last):
+    ...
+    ValueError: bessel: option 'num' must be greater than or equal to 2, got 0
     """
     return spec(name).config_type.from_dict(options, owner=name)
 
@@ -220,17 +251,10 @@ def generate(config: DatasetConfig) -> Series:
     """Build the series described by ``config`` (its dataset is found from the config's type).
 
     Observation noise (``noise_std``, ``seed``) is added here, after the clean series.
-
-    Args:
-        config: a dataset config (e.g. from :func:`make_config`).
-
-    Returns:
-        The :class:`~qmem.datasets.series.Series`.
-
     Every generated series is checked before it is returned: no inf anywhere, and no NaN
     unless the dataset flags gaps as NaN on request (``milan_telecom`` with ``gaps="nan"``).
-    Options whose arithmetic overflows (``sine`` with ``frequency=1e308``, a ``bessel`` of
-    order 1e308, ...) therefore raise instead of giving a series of NaN.
+    Options whose arithmetic overflows (a ``bessel`` of order ``nu=1e308``, ...) therefore
+    raise instead of giving a series of NaN.
 
     Args:
         config: a dataset config (e.g. from :func:`make_config`).
@@ -242,6 +266,16 @@ def generate(config: DatasetConfig) -> Series:
         TypeError: if ``config`` is not a registered config type, or the dataset's generator
             returns no :class:`~qmem.datasets.series.Series`.
         ValueError: the generated values hold inf (or NaN that is no requested gap flag).
+
+    >>> generate(make_config("bessel", {"num": 4, "x_stop": 3.0})).values.round(4)
+    array([0.3528, 0.4198, 0.4663, 0.4861])
+    >>> noisy = make_config("bessel", {"num": 4, "x_stop": 3.0, "noise_std": 0.1, "seed": 1})
+    >>> bool((generate(noisy).values == generate(noisy).values).all())  # seeded noise
+    True
+    >>> generate(make_config("bessel", {"nu": 1e308, "num": 4}))
+    Traceback (most recent call last):
+    ...
+    ValueError: bessel: the generated series holds 3 non-finite value(s) (first at index ...
     """
     for s in _BY_NAME.values():
         if type(config) is s.config_type:

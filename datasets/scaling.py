@@ -35,6 +35,8 @@ from qmem.validation import check_float, check_int, check_literal
 __all__ = ["Scaler", "ScalerKind"]
 
 ScalerKind = Literal["minmax", "standard", "none"]
+"""A scaler: ``"minmax"`` (fitted range to [-1, 1]), ``"standard"`` (zero mean, unit
+deviation) or ``"none"`` (the identity)."""
 
 A = TypeVar("A", np.ndarray, torch.Tensor)
 

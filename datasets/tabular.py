@@ -30,6 +30,7 @@ ValueError: csv: ...line 3: time 0.5 is earlier than line 2's 1.0: the file is n
 ...                          duplicates="mean"))
 >>> s.values, s.time, s.info["rows_reordered"], s.info["duplicates_merged"]
 (array([1., 3.]), array([0.5, 1. ]), 2, 1)
+>>> import shutil; shutil.rmtree(f.parent)
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ from .series import Series, check_finite
 __all__ = ["CsvConfig", "DuplicatePolicy", "csv_series"]
 
 DuplicatePolicy = Literal["error", "first", "last", "mean"]
+"""Rows of equal time: raise (``"error"``), or keep the ``"first"``, the ``"last"`` (in file
+order) or the ``"mean"`` of their values."""
 
 _BAD_DELIMITERS = frozenset('"\r\n.+-0123456789')
 

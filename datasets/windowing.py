@@ -44,6 +44,9 @@ from .series import Series, check_finite
 __all__ = ["Protocol", "WindowSplit", "Windows", "make_windows", "window_split"]
 
 Protocol = Literal["honest", "paper"]
+"""How :func:`window_split` cuts and scales: ``"honest"`` (scaler fitted on the training part,
+windows assigned by their targets) or ``"paper"`` (the authors' convention, which leaks; see
+the module docstring)."""
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -58,6 +61,13 @@ class Windows:
         target_index: shape (B,) int64 numpy: series index t of each window's first target.
         span: ``(start, stop)`` series indices covered by this split's targets (empty split:
             ``start == stop``).
+
+    >>> w = window_split(np.arange(10.0), window=3).train  # targets in s[0:8]
+    >>> len(w), w.X.shape, w.Y.shape, w.target_index.tolist(), w.span
+    (5, torch.Size([5, 3, 1]), torch.Size([5, 1]), [3, 4, 5, 6, 7], (0, 8))
+    >>> X, Y = w.dataset()[0]  # one (input, target) pair for a DataLoader
+    >>> X.shape, Y.shape
+    (torch.Size([3, 1]), torch.Size([1]))
     """
 
     X: torch.Tensor
@@ -88,6 +98,17 @@ class WindowSplit:
         protocol: ``"honest"`` or ``"paper"``.
         fractions: the (train, [val,] test) fractions.
         scaler_fit_span: ``(start, stop)`` series indices the scaler was fitted on.
+
+    >>> split = window_split(np.arange(10.0), window=3, fractions=(0.6, 0.2, 0.2))
+    >>> split.train.span, split.val.span, split.test.span, split.scaler_fit_span
+    ((0, 6), (6, 8), (8, 10), (0, 6))
+    >>> split.leaks, split.inverse(split.val.Y).flatten().tolist()
+    (False, [6.0, 7.0])
+    >>> print(split.describe())  # doctest: +NORMALIZE_WHITESPACE
+    protocol=honest: window=3, horizon=1, minmax scaling, train/val/test windows = 3/2/2;
+    scaler fitted on the training part only
+    >>> window_split(np.arange(10.0), window=3, protocol="paper").leaks
+    True
     """
 
     train: Windows
