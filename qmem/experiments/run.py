@@ -18,14 +18,28 @@ A run folder holds:
 checkpoint write. A finished run is never rewritten without ``resume`` (a no-op then) or
 ``force``. Every checkpoint loads with ``torch.load(..., weights_only=True)``.
 
+A finished run is rebuilt from its files alone (:func:`rebuild_run`,
+:func:`load_run_model`): the rebuilt model scores exactly as the run did.
+
 >>> import tempfile
 >>> from qmem.experiments.config import ExperimentConfig
+>>> from qmem.experiments.trainer import metrics, predict
 >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine", "num": 60},
 ...     "model": {"name": "lstm", "hidden_size": 2},
 ...     "train": {"epochs": 2, "device": "cpu"}})
->>> result = run_experiment(cfg, tempfile.mkdtemp(), progress=False)
->>> sorted(result["test"]), result["epochs_run"]
-(['mae', 'mse', 'r2', 'rmse'], 2)
+>>> tmp = tempfile.TemporaryDirectory()
+>>> result = run_experiment(cfg, tmp.name, progress=False)
+>>> sorted(result["test"]), result["epochs_run"], run_status(tmp.name)
+(['mae', 'mse', 'r2', 'rmse'], 2, {'state': 'done'})
+>>> model, saved, split = rebuild_run(tmp.name)
+>>> saved.to_nested() == cfg.to_nested()
+True
+>>> metrics(split, predict(model, split.test.X), split.test.Y) == result["test"]
+True
+>>> loaded, _ = load_run_model(tmp.name)
+>>> all(torch.equal(a, b) for a, b in zip(loaded.parameters(), model.parameters(), strict=True))
+True
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -85,7 +99,9 @@ __all__ = [
 ]
 
 CHECKPOINT_FORMAT = "qmem.checkpoint/1"
+"""The ``format`` tag of a run's ``checkpoint.pt``; :func:`check_checkpoint` refuses others."""
 MODEL_FORMAT = "qmem.model/1"
+"""The ``format`` tag of a run's ``model.pt``; :func:`rebuild_run` refuses others."""
 RUN_FILES = (
     "config.toml",
     "env.json",
@@ -97,10 +113,26 @@ RUN_FILES = (
     "predictions.csv",
     "result.json",
 )
+"""The files of a run folder (besides ``evaluations/``): what ``force`` deletes and what makes
+a folder count as holding a run."""
 
 
 class RunStateError(RuntimeError):
-    """The run folder's state forbids the request (finished run, config changed, ...)."""
+    """The run folder's state forbids the request (finished run, config changed, ...).
+
+    A ``RuntimeError``, raised before anything in the folder is touched.
+
+    >>> import pathlib, tempfile
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine"},
+    ...                                   "model": {"name": "lstm", "hidden_size": 2}})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (pathlib.Path(folder) / "status.json").write_text('{"state": "done"}')
+    ...     run_experiment(cfg, folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    qmem.experiments.run.RunStateError: '...' already holds a run (state: done); use --resume
+    to continue it or --force to start over
+    """
 
 
 def run_id(cfg: ExperimentConfig) -> str:
@@ -116,7 +148,25 @@ def run_id(cfg: ExperimentConfig) -> str:
 
 
 def run_status(folder: str | Path) -> dict[str, Any] | None:
-    """The folder's ``status.json`` (None when there is no run there)."""
+    """The folder's ``status.json`` (None when there is no run there).
+
+    Args:
+        folder: a run folder.
+
+    Returns:
+        ``{"state": "running" | "done" | "failed" | "interrupted", ...}`` (``"error"`` holds
+        the message of a failed or interrupted run), ``{"state": "unknown"}`` for an
+        unreadable file, or None.
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     before = run_status(folder)
+    ...     _ = (pathlib.Path(folder) / "status.json").write_text(
+    ...         '{"state": "failed", "error": "NonFiniteLoss: ..."}')
+    ...     after = run_status(folder)
+    >>> before, after
+    (None, {'state': 'failed', 'error': 'NonFiniteLoss: ...'})
+    """
     path = Path(folder) / "status.json"
     if not path.is_file():
         return None
@@ -127,7 +177,33 @@ def run_status(folder: str | Path) -> dict[str, Any] | None:
 
 
 def load_run_config(folder: str | Path) -> ExperimentConfig:
-    """The resolved config saved in a run folder."""
+    """The resolved config saved in a run folder.
+
+    Args:
+        folder: a run folder.
+
+    Returns:
+        The config of its ``config.toml`` (every default written out, so it equals the
+        run's config by :meth:`~qmem.experiments.config.ExperimentConfig.to_nested`).
+
+    Raises:
+        FileNotFoundError: the folder has no ``config.toml``.
+        ValueError, TypeError: the file is no valid config.
+
+    >>> import pathlib, tempfile
+    >>> from qmem.experiments.toml_io import dumps
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine"},
+    ...                                   "model": {"name": "lstm", "hidden_size": 2}})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (pathlib.Path(folder) / "config.toml").write_text(dumps(cfg.to_nested()))
+    ...     saved = load_run_config(folder)
+    >>> saved.to_nested() == cfg.to_nested(), saved.data.options["num"]  # defaults written
+    (True, 400)
+    >>> load_run_config("no/such/run")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: 'no/such/run' is no run folder: it has no config.toml
+    """
     path = Path(folder) / "config.toml"
     if not path.is_file():
         raise FileNotFoundError(f"{str(folder)!r} is no run folder: it has no config.toml")
@@ -416,7 +492,25 @@ def rebuild_run(folder: str | Path, device: str | torch.device = "cpu") -> tuple
 
     The data are made again from the saved config (a run is a pure function of it); the
     weights load with ``weights_only=True``; a ``model.pt`` whose saved config differs from
-    the folder's ``config.toml`` is refused.
+    the folder's ``config.toml`` is refused. The module docstring shows a run rebuilt.
+
+    Args:
+        folder: a finished run folder (``config.toml`` and ``model.pt``).
+        device: where the model and the data are put.
+
+    Returns:
+        The model with the run's final (or best, with early stopping) weights, the run's
+        config, and its ``WindowSplit`` (on ``device``, in the run's dtype).
+
+    Raises:
+        FileNotFoundError: no ``config.toml`` or no ``model.pt``.
+        ValueError: ``model.pt`` is no qmem model file, or was saved for another config or
+            another model (the differing keys named).
+
+    >>> rebuild_run("no/such/run")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: 'no/such/run' is no run folder: it has no config.toml
     """
     folder = Path(folder)
     cfg = load_run_config(folder)
@@ -445,9 +539,32 @@ def check_checkpoint(
 ) -> None:
     """Refuse a checkpoint of another format, experiment config or model (naming the keys).
 
+    Args:
+        ckpt: the loaded checkpoint dict (``format``, ``config``, ``model_spec``, ...).
+        fmt: the format expected (:data:`CHECKPOINT_FORMAT`).
+        nested: the run's resolved config (:meth:`ExperimentConfig.to_nested`).
+        spec: the model spec of the model to resume
+            (:func:`~qmem.experiments.weights.spec_of`).
+        path: the checkpoint file, for messages.
+
     Raises:
         RunStateError: another format or experiment config (the differing keys named).
         ValueError: its model spec differs from ``spec`` (the differing keys named).
+
+    >>> from pathlib import Path
+    >>> from qmem.experiments.weights import spec_of
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine"},
+    ...                                   "model": {"name": "lstm", "hidden_size": 2}})
+    >>> spec = spec_of(cfg, input_size=1, hidden_size=2, output_size=1)
+    >>> ckpt = {"format": CHECKPOINT_FORMAT, "config": cfg.to_nested(), "model_spec": spec}
+    >>> path = Path("run/checkpoint.pt")
+    >>> check_checkpoint(ckpt, CHECKPOINT_FORMAT, cfg.to_nested(), spec, path)  # accepted
+    >>> other = cfg.replace(train=cfg.train.replace(lr=0.1))
+    >>> check_checkpoint(ckpt, CHECKPOINT_FORMAT, other.to_nested(), spec, path)
+    Traceback (most recent call last):
+    ...
+    qmem.experiments.run.RunStateError: checkpoint 'run/checkpoint.pt' belongs to another
+    config: train.lr: saved 0.01, here 0.1
     """
     if ckpt.get("format") != fmt:
         raise RunStateError(
@@ -463,6 +580,28 @@ def check_checkpoint(
 
 def load_run_model(folder: str | Path, device: str | torch.device = "cpu") -> tuple[Any, Any]:
     """Rebuild a finished run's model from its files: ``(model, config)`` (see
-    :func:`rebuild_run`)."""
+    :func:`rebuild_run`, whose checks it shares; the module docstring shows a run rebuilt).
+
+    Args:
+        folder: a finished run folder.
+        device: where the model is put.
+
+    Returns:
+        The model with the run's weights, and the run's config.
+
+    Raises:
+        FileNotFoundError, ValueError: as :func:`rebuild_run`.
+
+    >>> import pathlib, tempfile
+    >>> from qmem.experiments.toml_io import dumps
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine"},
+    ...                                   "model": {"name": "lstm", "hidden_size": 2}})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (pathlib.Path(folder) / "config.toml").write_text(dumps(cfg.to_nested()))
+    ...     load_run_model(folder)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: ...model.pt...
+    """
     model, cfg, _ = rebuild_run(folder, device)
     return model, cfg
