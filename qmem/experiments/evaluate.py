@@ -97,6 +97,27 @@ def evaluate_run(
         ValueError: not a finished run, no circuit layer in the model, bad options (shots
             outside 1 … 10**9, a negative seed, an unknown noise model, a name that is no
             plain file name); every option is checked before the model is rebuilt.
+
+    Exact simulation (no shots, no noise) agrees with the emulator the model was trained on:
+
+    >>> import tempfile
+    >>> from qmem.experiments.config import ExperimentConfig
+    >>> from qmem.experiments.run import run_experiment
+    >>> cfg = ExperimentConfig.from_dict({"data": {"name": "sine", "num": 40},
+    ...     "model": {"name": "qkan_lstm", "hidden_size": 1, "reps": 1},
+    ...     "train": {"epochs": 1, "batch_size": 64, "device": "cpu"}})
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = run_experiment(cfg, tmp.name, progress=False)
+    >>> record = evaluate_run(tmp.name, "pennylane", max_windows=2)
+    >>> record["name"], record["windows"], abs(record["change"]["mse"]) < 1e-6
+    ('pennylane_exact', 2, True)
+    >>> sorted(p.name for p in (Path(tmp.name) / "evaluations").iterdir())
+    ['pennylane_exact.json']
+    >>> evaluate_run(tmp.name, "pennylane", noise="depolarizing:0.01")
+    Traceback (most recent call last):
+    ...
+    ValueError: noise models are supported on executor 'qiskit' only
+    >>> tmp.cleanup()
     """
     from ..models import set_executor
     from .run import rebuild_run
