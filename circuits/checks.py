@@ -48,7 +48,18 @@ _functorch_active = getattr(torch._C, "_are_functorch_transforms_active", None)
 
 def transforms_active() -> bool:
     """Whether a torch.func transform (vmap) is running: its batched tensors have no storage
-    or version counter, and checks that branch on values cannot run under it."""
+    or version counter, and checks that branch on values cannot run under it.
+
+    Returns:
+        True inside ``torch.func.vmap`` (and the other functorch transforms), else False.
+
+    >>> transforms_active()
+    False
+    >>> seen = []
+    >>> _ = torch.func.vmap(lambda t: seen.append(transforms_active()) or t)(torch.zeros(2))
+    >>> seen
+    [True]
+    """
     return _functorch_active is not None and bool(_functorch_active())
 
 
@@ -161,7 +172,21 @@ def same_state(a: Any, b: Any) -> bool:
 
 def check_finite_parameters(named: Iterable[tuple[str, torch.Tensor | None]], owner: str) -> None:
     """Raise ``ValueError`` naming the first parameter that holds NaN or inf (skipped under
-    a torch.func transform: a vectorised trainer checks its losses)."""
+    a torch.func transform: a vectorised trainer checks its losses).
+
+    Args:
+        named: ``(name, tensor)`` pairs; None tensors are skipped.
+        owner: what the parameters belong to, for the message (e.g. ``"QKANLayer"``).
+
+    Raises:
+        ValueError: a tensor holds NaN or inf; the message names it and ``owner``.
+
+    >>> check_finite_parameters([("theta", torch.zeros(2)), ("w", None)], "layer")
+    >>> check_finite_parameters([("theta", torch.tensor([0.0, float("nan")]))], "layer")
+    Traceback (most recent call last):
+    ...
+    ValueError: parameter 'theta' of the layer holds non-finite values (NaN or inf); ...
+    """
     if transforms_active():
         return
     name = non_finite(named)

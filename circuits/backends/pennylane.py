@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 DiffMethod = Literal["best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device"]
+"""PennyLane's differentiation methods, as ``diff_method`` takes them (``"best"``: backprop
+on ``default.qubit``, adjoint on ``lightning.qubit``, parameter shift with shots)."""
 _DIFF_METHODS: tuple[str, ...] = (
     "best",
     "backprop",
@@ -99,7 +101,26 @@ def check_options(
 ) -> None:
     """Check the values of :func:`expval_z`'s options (``TypeError``/``ValueError``) without
     importing PennyLane (``known_device``: the device must be among the installed plugins;
-    an executor checks it when its options are set, ``expval_z`` when it builds a device)."""
+    an executor checks it when its options are set, ``expval_z`` when it builds a device).
+
+    Args:
+        device: a PennyLane device name.
+        diff_method: one of :data:`DiffMethod`.
+        shots: None (exact) or a positive int.
+        seed: None or a non-negative int.
+        known_device: whether ``device`` must be an installed plugin.
+
+    Raises:
+        TypeError: a non-str device, a non-int shots or seed.
+        ValueError: an unknown device or diff_method, shots < 1, seed < 0, or shots with an
+            exact-only diff_method (backprop, adjoint).
+
+    >>> check_options("default.qubit", "parameter-shift", shots=100)
+    >>> check_options("default.qubit", "backprop", shots=100)
+    Traceback (most recent call last):
+    ...
+    ValueError: diff_method='backprop' needs exact expectations (shots=None), got shots=100; ...
+    """
     if not isinstance(device, str):
         raise TypeError(f"device must be a PennyLane device name (str), got {device!r}")
     known = installed_devices() if known_device else ()
@@ -188,7 +209,16 @@ def _cached_qnode(circuit: Circuit, device: str, diff_method: str, shots: int | 
 
 
 def clear_cache() -> None:
-    """Drop the cached devices and QNodes (they are rebuilt on the next call)."""
+    """Drop the cached devices and QNodes (they are rebuilt on the next call).
+
+    >>> import torch
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> c = Circuit(1, (Op("RY", (0,), 0),), ("t",), (0,))
+    >>> _ = expval_z(c, torch.zeros(1, 1, dtype=torch.float64))   # builds and caches a QNode
+    >>> clear_cache()
+    >>> _cached_qnode.cache_info().currsize
+    0
+    """
     _cached_qnode.cache_clear()
 
 
@@ -261,7 +291,24 @@ def expval_z(
 
 
 class PennyLaneExecutor:
-    """``"pennylane"``: any IR circuit on PennyLane (the SDK is imported when it runs)."""
+    """``"pennylane"``: any IR circuit on PennyLane (the SDK is imported when it runs).
+
+    Registered under its ``name``; ``daruan(..., executor="pennylane")`` and the layers run it.
+    ``run(job, options)`` returns ``⟨Z⟩`` on the job circuit's readout wires, shape
+    ``(..., len(readout))``; ``options`` are :func:`expval_z`'s keywords.
+
+    >>> import torch
+    >>> from qmem.circuits.daruan import DaruanJob
+    >>> from qmem.circuits.executors import get_executor
+    >>> x = torch.tensor([0.0, 0.5], dtype=torch.float64)
+    >>> theta = torch.tensor([[0.1, 1.0], [0.2, 0.5]], dtype=torch.float64)   # pz, r = 1
+    >>> job = DaruanJob(x, theta, "pz", None, None, "z", 1)
+    >>> ex = PennyLaneExecutor()
+    >>> ex.check_options({"device": "default.qubit"})
+    >>> out = ex.run(job, {"device": "default.qubit"})
+    >>> out.shape, torch.allclose(out, get_executor("bloch").run(job, {}), atol=1e-12)
+    (torch.Size([2, 1]), True)
+    """
 
     name = "pennylane"
     kinds: tuple[CircuitKind, ...] = ("daruan", "vqc")

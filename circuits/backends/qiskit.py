@@ -69,7 +69,26 @@ def check_options(
     max_parallel_threads: int = 1,
 ) -> None:
     """Check the values of :func:`expval_z`'s options (``TypeError``/``ValueError``);
-    qiskit-aer is imported only to check a given ``noise_model``."""
+    qiskit-aer is imported only to check a given ``noise_model``.
+
+    Args:
+        shots: None (exact) or a positive int.
+        seed: None or a non-negative int.
+        noise_model: None or a ``qiskit_aer.noise.NoiseModel``.
+        chunk_size: a positive int.
+        max_parallel_threads: an int >= 0.
+
+    Raises:
+        TypeError: a value of the wrong type (a bool or float for an int, a noise model
+            that is not a ``NoiseModel``).
+        ValueError: an int out of its range.
+
+    >>> check_options(shots=100, seed=0)
+    >>> check_options(shots=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: shots must be a positive int, got 0
+    """
     if shots is not None:
         _positive_int("shots", shots)
     if seed is not None:
@@ -122,7 +141,16 @@ def _template(circuit: Circuit, measure: bool) -> tuple[Any, tuple[Any, ...], tu
 
 
 def clear_cache() -> None:
-    """Drop the cached transpiled circuits (they are rebuilt on the next call)."""
+    """Drop the cached transpiled circuits (they are rebuilt on the next call).
+
+    >>> import torch
+    >>> from qmem.circuits.ir import Circuit, Op
+    >>> c = Circuit(1, (Op("RY", (0,), 0),), ("t",), (0,))
+    >>> _ = expval_z(c, torch.zeros(1, 1, dtype=torch.float64))   # transpiles and caches
+    >>> clear_cache()
+    >>> _template.cache_info().currsize
+    0
+    """
     _template.cache_clear()
 
 
@@ -304,7 +332,24 @@ def expval_z(
 
 
 class QiskitExecutor:
-    """``"qiskit"``: any IR circuit on qiskit-aer (the SDK is imported when it runs)."""
+    """``"qiskit"``: any IR circuit on qiskit-aer (the SDK is imported when it runs).
+
+    Registered under its ``name``; ``daruan(..., executor="qiskit")`` and the layers run it.
+    ``run(job, options)`` returns ``⟨Z⟩`` on the job circuit's readout wires, shape
+    ``(..., len(readout))``; ``options`` are :func:`expval_z`'s keywords.
+
+    >>> import torch
+    >>> from qmem.circuits.daruan import DaruanJob
+    >>> from qmem.circuits.executors import get_executor
+    >>> x = torch.tensor([0.0, 0.5], dtype=torch.float64)
+    >>> theta = torch.tensor([[0.1, 1.0], [0.2, 0.5]], dtype=torch.float64)   # pz, r = 1
+    >>> job = DaruanJob(x, theta, "pz", None, None, "z", 1)
+    >>> ex = QiskitExecutor()
+    >>> ex.check_options({"shots": None})
+    >>> out = ex.run(job, {})
+    >>> out.shape, torch.allclose(out, get_executor("bloch").run(job, {}), atol=1e-12)
+    (torch.Size([2, 1]), True)
+    """
 
     name = "qiskit"
     kinds: tuple[CircuitKind, ...] = ("daruan", "vqc")

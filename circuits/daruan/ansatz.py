@@ -65,6 +65,8 @@ Ansatz = Literal["pz", "rpz", "real"]
 """The built-in ansätze (more may be registered with :func:`register_ansatz`)."""
 
 SlotKind = Literal["theta", "data"]
+"""What feeds a rotation of an ansatz: ``"theta"`` a trainable angle, ``"data"`` the encoded
+input ``z_l = w_l·x + b_l`` (a fixed gate has slot kind None)."""
 Gate = tuple[GateName, SlotKind | None]
 
 
@@ -173,7 +175,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def derived_cache(fn: F) -> F:
     """``lru_cache`` for a function of an ansatz *name* whose result follows from its table
-    entry: :func:`register_ansatz` clears it, so a replaced entry is never served stale."""
+    entry: :func:`register_ansatz` clears it, so a replaced entry is never served stale.
+
+    Args:
+        fn: a function whose first argument is an ansatz name (further arguments hashable).
+
+    Returns:
+        ``fn`` wrapped in ``functools.lru_cache(maxsize=64)``, with ``cache_info()``.
+
+    >>> @derived_cache
+    ... def layer_gates(ansatz: str) -> int:
+    ...     return len(get_ansatz(ansatz).layer)
+    >>> layer_gates("pz"), layer_gates.cache_info().currsize
+    (3, 1)
+    >>> _ = register_ansatz(get_ansatz("pz"), replace=True)   # the table changed
+    >>> layer_gates.cache_info().currsize
+    0
+    """
     cached = lru_cache(maxsize=64)(fn)
     _DERIVED.append(cached)
     return cached  # type: ignore[return-value]
@@ -203,7 +221,11 @@ def register_ansatz(ansatz: AnsatzDef, *, replace: bool = False) -> AnsatzDef:
 
 
 def ansatz_names() -> tuple[str, ...]:
-    """Names of the registered ansätze, in registration order."""
+    """Names of the registered ansätze, in registration order (the built-ins first).
+
+    >>> ansatz_names()[:3]
+    ('pz', 'rpz', 'real')
+    """
     return tuple(_ANSATZE)
 
 
@@ -217,13 +239,30 @@ def get_ansatz(name: object) -> AnsatzDef:
 
 
 def check_ansatz(ansatz: object) -> str:
-    """Return ``ansatz`` if it names a registered DARUAN ansatz, else raise ``ValueError``."""
+    """Return ``ansatz`` if it names a registered DARUAN ansatz, else raise ``ValueError``
+    naming the nearest registered name and every allowed one.
+
+    >>> check_ansatz("rpz")
+    'rpz'
+    >>> check_ansatz("rpx")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown ansatz 'rpx' (did you mean 'rpz'?); allowed: pz, rpz, real...
+    """
     return get_ansatz(ansatz).name
 
 
 def check_reps(reps: object) -> int:
     """Return ``reps`` if it is an int in ``[1, MAX_REPS]``, else raise
-    ``TypeError``/``ValueError``."""
+    ``TypeError`` (not an int) / ``ValueError`` (out of range).
+
+    >>> check_reps(3)
+    3
+    >>> check_reps(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: reps must be an int in [1, 1024], got 0
+    """
     return check_int("reps", reps, minimum=1, maximum=MAX_REPS)
 
 

@@ -76,7 +76,24 @@ def _needs_grad(job: Any) -> bool:
 def daruan_auto_rule(job: Any, candidates: tuple[Executor, ...]) -> Executor:
     """The :data:`~qmem.circuits.executors.AutoRule` of DARUAN: between ``"fourier"`` and
     ``"bloch"`` by :func:`prefer_bloch` on the job's shape; ``"bloch"`` over any other;
-    otherwise the first candidate."""
+    otherwise the first candidate.
+
+    Args:
+        job: a :class:`~qmem.circuits.daruan.DaruanJob`.
+        candidates: the executors that can run ``job`` (at least one).
+
+    Returns:
+        The executor to run ``job`` on.
+
+    >>> from qmem.circuits.daruan.core import DaruanJob
+    >>> from qmem.circuits.executors import get_executor
+    >>> pair = (get_executor("fourier"), get_executor("bloch"))
+    >>> theta = torch.zeros(4, 3, 2)                      # 4 edges, pz, r = 2
+    >>> small = DaruanJob(torch.zeros(1, 4), theta, "pz", None, None, "z", 2)
+    >>> large = DaruanJob(torch.zeros(4096, 4), theta, "pz", None, None, "z", 2)
+    >>> daruan_auto_rule(small, pair).name, daruan_auto_rule(large, pair).name
+    ('bloch', 'fourier')
+    """
     by_name = {ex.name: ex for ex in candidates}
     if "bloch" not in by_name:
         return candidates[0]

@@ -54,12 +54,29 @@ __all__ = [
 ]
 
 Readout = Literal["z", "abs"]
+"""A DARUAN readout: ``"z"`` the exact expectation ⟨Z⟩, ``"abs"`` qkan's |α| - |β| (a
+deterministic function of ⟨Z⟩, see :func:`apply_readout`)."""
 
 _BLOCH_GATES = {"RZ": "rz", "RY": "ry", "X": "x", "Z": "z"}
 
 
 def apply_readout(expval_z: torch.Tensor, readout: Readout) -> torch.Tensor:
-    """Map exact ``⟨Z⟩`` to the chosen readout (``"z"``: unchanged; ``"abs"``: |α| - |β|)."""
+    """Map exact ``⟨Z⟩`` to the chosen readout (``"z"``: unchanged; ``"abs"``: |α| - |β|).
+
+    Args:
+        expval_z: exact ⟨Z⟩ values in [-1, 1], any shape.
+        readout: ``"z"`` or ``"abs"``.
+
+    Returns:
+        The readout, same shape; for ``"abs"`` ``(√(1+⟨Z⟩) - √(1-⟨Z⟩))/√2`` (its gradient
+        kept finite at ⟨Z⟩ = ±1).
+
+    >>> z = torch.tensor([1.0, 0.0, -0.6], dtype=torch.float64)
+    >>> [round(v, 4) for v in apply_readout(z, "abs").tolist()]   # |0>: 1; |+>: 0
+    [1.0, 0.0, -0.4472]
+    >>> apply_readout(z, "z") is z
+    True
+    """
     if readout == "z":
         return expval_z
     one = torch.ones((), dtype=expval_z.dtype, device=expval_z.device)
@@ -89,6 +106,13 @@ class BlochSchedule:
             (``"f"`` indexes ``fixed``, ``"d"`` the layer).
         fixed: per ``"f"`` gate, its column of θ flattened over its trailing dims.
         offsets: per layer, the θ column merged into its data rotation, or None.
+
+    >>> s = bloch_schedule("real", 1)                      # X RY(θ_0) Z RY(z_0): no merge
+    >>> s.gates, s.fixed, s.offsets
+    ((('x', None, 0), ('ry', 'f', 0), ('z', None, 0), ('ry', 'd', 0)), (0,), None)
+    >>> bloch_schedule("rpz", 2).offsets                 # RZ(z_l) never meets an RZ(θ)
+    >>> bloch_schedule("pz", 2).offsets                  # RZ(z_l) RZ(θ_l+1,0): merged
+    (2, 4)
     """
 
     gates: tuple[BlochGate, ...]
@@ -210,7 +234,23 @@ def bloch_expval(
 
 
 class BlochExecutor:
-    """``"bloch"``: DARUAN on the closed-form Bloch engine (any w, b, readout)."""
+    """``"bloch"``: DARUAN on the closed-form Bloch engine (any w, b, readout).
+
+    ``unsupported(job)`` names why a job cannot run here (an ansatz with gates outside RZ,
+    RY, X, Z), None when it can; ``run(job, options)`` returns ⟨Z⟩ on the one readout wire,
+    shape (..., 1), the readout applied afterwards by
+    :func:`~qmem.circuits.daruan.core.run_daruan`.
+
+    >>> from qmem.circuits.daruan.core import DaruanJob
+    >>> from qmem.circuits.executors import get_executor
+    >>> x = torch.tensor([[0.0], [0.5]], dtype=torch.float64)        # (2, 1): 2 samples
+    >>> theta = torch.full((3, 2, 2), 0.3, dtype=torch.float64)      # 3 edges, pz, r = 1
+    >>> w = torch.tensor([[1.0], [2.0], [3.0]], dtype=torch.float64) # (3, 1): per edge
+    >>> job = DaruanJob(x, theta, "pz", w, None, "z", 1)
+    >>> out = BlochExecutor().run(job, {})
+    >>> out.shape, torch.allclose(out, get_executor("statevector").run(job, {}), atol=1e-12)
+    (torch.Size([2, 3, 1]), True)
+    """
 
     name = "bloch"
     kinds: tuple[CircuitKind, ...] = ("daruan",)

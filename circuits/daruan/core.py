@@ -51,7 +51,25 @@ __all__ = [
 @dataclass(frozen=True, eq=False)
 class DaruanJob:
     """One batched DARUAN evaluation, as executors read it (see :class:`~qmem.circuits.
-    executors.Job`): ``x`` (...), ``theta`` (..., *theta_shape), ``w``/``b`` (..., r) or None."""
+    executors.Job`): ``x`` (...), ``theta`` (..., *theta_shape), ``w``/``b`` (..., r) or None.
+
+    Attributes:
+        x: inputs, shape (...).
+        theta: angles, shape (..., *theta_shape(ansatz, reps)).
+        ansatz: a registered ansatz name.
+        w: pre-activation weights (..., r), or None (w = 1).
+        b: pre-activation biases (..., r), or None (b = 0).
+        readout: ``"z"`` or ``"abs"`` (applied by :func:`run_daruan`, not the executor).
+        reps: re-uploadings r (what :func:`validate_daruan_inputs` returns).
+        kind: always ``"daruan"``.
+
+    >>> x = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    >>> job = DaruanJob(x, torch.zeros(2, 2, dtype=torch.float64), "pz", None, None, "z", 1)
+    >>> job.circuit.slot_names
+    ('theta[0,0]', 'theta[0,1]', 'z[0]', 'theta[1,0]', 'theta[1,1]')
+    >>> job.angles().tolist()                               # z_0 = x in slot 2
+    [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0]]
+    """
 
     x: torch.Tensor
     theta: torch.Tensor
@@ -80,7 +98,38 @@ def validate_daruan_inputs(
     b: torch.Tensor | None,
     readout: object,
 ) -> int:
-    """Check types, shapes and finiteness; return the number of re-uploadings r."""
+    """Check types, shapes and finiteness; return the number of re-uploadings r.
+
+    The shape rule: θ ends in ``theta_shape(ansatz, r)`` with 1 <= r <= ``MAX_REPS``; w and b
+    end in r; ``x.shape`` and the leading dims of θ, w and b broadcast together (any of them
+    may have fewer dims than another, torch's broadcasting rule) and the result stays within
+    the size budget.
+
+    Args:
+        x: inputs, shape (...).
+        theta: angles, shape (..., *theta_shape(ansatz, r)).
+        ansatz: a registered ansatz name.
+        w: pre-activation weights (..., r), or None.
+        b: pre-activation biases (..., r), or None.
+        readout: ``"z"`` or ``"abs"``.
+
+    Returns:
+        The re-uploading count r.
+
+    Raises:
+        TypeError: a non-tensor or non-floating input, a dtype other than θ's.
+        ValueError: an unknown ansatz or readout, a wrong shape, shapes that do not
+            broadcast, another device than θ's, a batch past the size budget, NaN or inf.
+
+    >>> theta = torch.zeros(4, 3, 2, dtype=torch.float64)            # 4 edges, pz, r = 2
+    >>> x = torch.zeros(5, 1, dtype=torch.float64)
+    >>> validate_daruan_inputs(x, theta, "pz", torch.ones(2, dtype=torch.float64), None, "z")
+    2
+    >>> validate_daruan_inputs(torch.zeros(3), theta.float(), "pz", None, None, "z")
+    Traceback (most recent call last):
+    ...
+    ValueError: x (3,) does not broadcast with the parameters' leading dims (theta (4,)): ...
+    """
     spec = get_ansatz(ansatz)
     check_literal("readout", readout, Readout)
     for name, t in (("x", x), ("theta", theta), ("w", w), ("b", b)):
@@ -138,7 +187,23 @@ def validate_daruan_inputs(
 def encode(
     x: torch.Tensor, reps: int, w: torch.Tensor | None, b: torch.Tensor | None
 ) -> torch.Tensor:
-    """Encoded inputs ``z_l = w_l·x + b_l``, shape (*broadcast, r); w = 1, b = 0 when None."""
+    """Encoded inputs ``z_l = w_l·x + b_l``, shape (*broadcast, r); w = 1, b = 0 when None.
+
+    Args:
+        x: inputs, shape (...).
+        reps: re-uploadings r.
+        w: weights (..., r), or None.
+        b: biases (..., r), or None.
+
+    Returns:
+        z, shape: the broadcast of ``x.shape`` and w's / b's leading dims, then r.
+
+    >>> x = torch.tensor([1.0, 2.0])
+    >>> encode(x, 2, None, None).tolist()
+    [[1.0, 1.0], [2.0, 2.0]]
+    >>> encode(x, 2, torch.tensor([1.0, 3.0]), torch.tensor([0.0, 0.5])).tolist()
+    [[1.0, 3.5], [2.0, 6.5]]
+    """
     z = x.unsqueeze(-1)  # (..., 1)
     if w is not None:
         z = z * w
@@ -149,7 +214,25 @@ def encode(
 
 def run_daruan(executor: Executor, job: DaruanJob, options: Mapping[str, Any]) -> torch.Tensor:
     """φ of a checked ``job`` on a resolved ``executor`` with checked ``options`` (the shared
-    body of :func:`daruan` and ``QKANLayer``)."""
+    body of :func:`daruan` and ``QKANLayer``).
+
+    Args:
+        executor: an executor that runs ``job`` (e.g. from ``resolve_executor``).
+        job: a :class:`DaruanJob` whose inputs passed :func:`validate_daruan_inputs`.
+        options: the executor's options, checked.
+
+    Returns:
+        φ with the job's readout applied, shape: the broadcast of x and the leading dims.
+
+    >>> from qmem.circuits.executors import get_executor
+    >>> x = torch.tensor([0.3], dtype=torch.float64)
+    >>> theta = torch.zeros(2, 2, dtype=torch.float64)
+    >>> theta[0, 1] = 1.0                                      # pz, r = 1: ⟨Z⟩ = -sin 1
+    >>> job = DaruanJob(x, theta, "pz", None, None, "abs", 1)
+    >>> phi = run_daruan(get_executor("bloch"), job, {})
+    >>> round(float(phi), 4), round(float(apply_readout(-torch.sin(theta[0, 1]), "abs")), 4)
+    (-0.678, -0.678)
+    """
     out = executor.run(job, options)  # (..., 1)
     return apply_readout(out[..., 0], job.readout)
 

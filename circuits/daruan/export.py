@@ -46,6 +46,17 @@ def daruan_bound_angles(
 
     Returns:
         Angles in slot order of ``daruan_circuit(ansatz, r)``, shape (n_slots,).
+
+    Raises:
+        TypeError: a non-number x, a non-tensor θ (and :func:`validate_daruan_inputs`'s).
+        ValueError: a non-scalar x, parameters with leading dims (and the shape checks).
+
+    >>> theta = torch.tensor([[0.1, 0.2], [0.3, 0.4]])              # pz, r = 1
+    >>> [round(v, 4) for v in daruan_bound_angles(0.5, theta).tolist()]   # z_0 = x in slot 2
+    [0.1, 0.2, 0.5, 0.3, 0.4]
+    >>> w, b = torch.tensor([2.0]), torch.tensor([0.25])
+    >>> round(float(daruan_bound_angles(0.5, theta, w=w, b=b)[2]), 4)     # w·x + b
+    1.25
     """
     if isinstance(x, bool) or not isinstance(x, (int, float, torch.Tensor)):
         raise TypeError(f"x must be a number or a 0-d tensor, got {x!r} ({type(x).__name__})")
@@ -94,7 +105,21 @@ def daruan_qasm3(
     w: torch.Tensor | None = None,
     b: torch.Tensor | None = None,
 ) -> str:
-    """The DARUAN at input ``x`` as an OpenQASM 3 program."""
+    """The DARUAN at input ``x`` as an OpenQASM 3 program; arguments as
+    :func:`daruan_bound_angles`.
+
+    >>> theta = torch.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=torch.float64)   # pz, r = 1
+    >>> print(daruan_qasm3(0.5, theta))
+    OPENQASM 3.0;
+    include "stdgates.inc";
+    qubit[1] q;
+    h q[0];
+    rz(0.1) q[0];
+    ry(0.2) q[0];
+    rz(0.5) q[0];
+    rz(0.3) q[0];
+    ry(0.4) q[0];
+    """
     return to_qasm3(*_bound(x, theta, ansatz, w, b))
 
 

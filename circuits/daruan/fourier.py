@@ -97,18 +97,51 @@ def harmonics(
     reps: int, *, dtype: torch.dtype, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Frequencies (1..r, 1..r) and phases (0.., -π/2..), each (2r,): ``cos(k·x + p)`` is the
-    basis (cos x..cos rx, sin x..sin rx) in one transcendental op and no concatenation."""
+    basis (cos x..cos rx, sin x..sin rx) in one transcendental op and no concatenation.
+
+    Args:
+        reps: re-uploadings r.
+        dtype: dtype of the returned tensors.
+        device: device of the returned tensors.
+
+    Returns:
+        ``(frequencies, phases)``, each of shape (2r,); cached, shared by every caller.
+
+    >>> k, p = harmonics(2, dtype=torch.float64, device=torch.device("cpu"))
+    >>> k.tolist(), [round(v, 4) for v in p.tolist()]
+    ([1.0, 2.0, 1.0, 2.0], [0.0, 0.0, -1.5708, -1.5708])
+    >>> x = torch.tensor([0.3], dtype=torch.float64)
+    >>> torch.allclose(torch.cos(x[:, None] * k + p), fourier_basis(x, 2)[:, 1:])
+    True
+    """
     both = _cached("harm", reps, dtype, device)
     return both[0], both[1]
 
 
 def sample_grid(reps: int, *, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """The P = 2r+1 sample points ``2πj/P``, shape (P,), built in float64 then cast."""
+    """The P = 2r+1 sample points ``2πj/P``, shape (P,), built in float64 then cast.
+
+    >>> grid = sample_grid(1, dtype=torch.float64, device=torch.device("cpu"))
+    >>> [round(v, 4) for v in grid.tolist()]                 # 0, 2π/3, 4π/3
+    [0.0, 2.0944, 4.1888]
+    """
     return _cached("grid", reps, dtype, device)
 
 
 def dft_matrix(reps: int, *, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """Real DFT matrix mapping P samples to (a0, a1..ar, b1..br), shape (P, 2r+1)."""
+    """Real DFT matrix mapping P samples to (a0, a1..ar, b1..br), shape (P, 2r+1).
+
+    Applied to the samples of a trigonometric polynomial of degree r on
+    :func:`sample_grid`, it returns the polynomial's coefficients exactly:
+
+    >>> cpu = torch.device("cpu")
+    >>> grid = sample_grid(2, dtype=torch.float64, device=cpu)
+    >>> samples = 0.5 + 2 * torch.cos(grid) - 3 * torch.sin(2 * grid)   # (5,)
+    >>> coeffs = samples @ dft_matrix(2, dtype=torch.float64, device=cpu)
+    >>> want = torch.tensor([0.5, 2.0, 0.0, 0.0, -3.0], dtype=torch.float64)  # (a0, a1, a2, b1, b2)
+    >>> torch.allclose(coeffs, want, atol=1e-12)
+    True
+    """
     return _cached("dft", reps, dtype, device)
 
 
@@ -135,7 +168,12 @@ def fourier_coefficients(theta: torch.Tensor, ansatz: str) -> torch.Tensor:
 
 
 def fourier_basis(x: torch.Tensor, reps: int) -> torch.Tensor:
-    """The basis (1, cos x..cos rx, sin x..sin rx) at ``x``, shape (*x.shape, 2r+1)."""
+    """The basis (1, cos x..cos rx, sin x..sin rx) at ``x``, shape (*x.shape, 2r+1).
+
+    >>> b = fourier_basis(torch.tensor([0.0, math.pi / 2], dtype=torch.float64), 1)
+    >>> b.shape, [round(v, 12) for v in b[1].tolist()]              # (1, cos x, sin x)
+    (torch.Size([2, 3]), [1.0, 0.0, 1.0])
+    """
     k = torch.arange(1, reps + 1, dtype=x.dtype, device=x.device)
     kx = x.unsqueeze(-1) * k  # (..., r)
     return torch.cat([torch.ones_like(x).unsqueeze(-1), kx.cos(), kx.sin()], dim=-1)
@@ -148,7 +186,22 @@ def fourier_eval(x: torch.Tensor, coeffs: torch.Tensor) -> torch.Tensor:
 
 
 class FourierExecutor:
-    """``"fourier"``: DARUAN as its exact Fourier series (w = b = None, readout ``"z"``)."""
+    """``"fourier"``: DARUAN as its exact Fourier series (w = b = None, readout ``"z"``).
+
+    ``unsupported(job)`` names why a job cannot run here (pre-activation weights, the
+    ``"abs"`` readout, gates outside RZ, RY, X, Z), None when it can; ``run(job, options)``
+    returns φ on one readout wire, shape (..., 1).
+
+    >>> from qmem.circuits.daruan.core import DaruanJob
+    >>> x = torch.linspace(-1.0, 1.0, 4, dtype=torch.float64)
+    >>> theta = torch.full((3, 2), 0.4, dtype=torch.float64)          # pz, r = 2
+    >>> ex = FourierExecutor()
+    >>> out = ex.run(DaruanJob(x, theta, "pz", None, None, "z", 2), {})
+    >>> out.shape, torch.allclose(out[:, 0], bloch_expval(x, theta, "pz"), atol=1e-12)
+    (torch.Size([4, 1]), True)
+    >>> ex.unsupported(DaruanJob(x, theta, "pz", None, None, "abs", 2))
+    "needs readout 'z': the |α|-|β| readout is no Fourier series; use 'bloch'"
+    """
 
     name = "fourier"
     kinds: tuple[CircuitKind, ...] = ("daruan",)

@@ -69,7 +69,11 @@ from .fourier import fourier_coefficients, harmonics
 __all__ = ["BaseActivation", "FourierBasis", "QKANLayer", "ThetaInit"]
 
 BaseActivation = Literal["silu", "none"]
+"""A QKAN layer's base term: ``"silu"`` adds ``Σ_i bw_ji·SiLU(x_i)`` (trainable ``bw``, init
+0.5), ``"none"`` omits it."""
 ThetaInit = Literal["xavier", "normal", "zeros"]
+"""How a QKAN layer draws θ: ``"xavier"`` Xavier-normal (as qkan; circuits start near the
+identity), ``"normal"`` N(0, 1), ``"zeros"``."""
 
 
 def _autograd_mode() -> str:
