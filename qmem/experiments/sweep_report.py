@@ -30,12 +30,12 @@ ValueError: no finished run of the sweep in ...
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_write_bytes, atomic_write_text, read_json
+from .files import atomic_write_text, read_json
+from .tables import by_table, save_png
 
 __all__ = ["frontier_markdown", "pareto", "sweep_run_folders", "write_sweep_report"]
 
@@ -105,10 +105,7 @@ def frontier_markdown(rows: Sequence[dict[str, Any]], pngs: dict[str, str] | Non
              "parameters; test MSE in original units, mean ± sample std over seeds. ★ marks "
              "the Pareto frontier: no setup with at most as many parameters has a lower mean "
              "test MSE.", ""]
-    tables: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in rows:
-        tables.setdefault((r["dataset"], r["protocol"]), []).append(r)
-    for (dataset, protocol), group in tables.items():
+    for (dataset, protocol), group in by_table(rows).items():
         on = {id(r) for r in pareto(group)}
         lines += [f"## {dataset} ({protocol})", "",
                   "| frontier | model | H | budget | params | test MSE | seeds |",
@@ -140,10 +137,7 @@ def _pareto_plots(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, str]:
     import matplotlib.pyplot as plt
 
     made: dict[str, str] = {}
-    tables: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in rows:
-        tables.setdefault((r["dataset"], r["protocol"]), []).append(r)
-    for (dataset, protocol), group in tables.items():
+    for (dataset, protocol), group in by_table(rows).items():
         fig, ax = plt.subplots(figsize=(7, 4.5))
         by_model: dict[str, list[dict[str, Any]]] = {}
         for r in group:
@@ -164,13 +158,7 @@ def _pareto_plots(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, str]:
                xlabel="trainable parameters", ylabel="test MSE (mean ± std over seeds)",
                xscale="log", yscale="log")
         ax.legend(fontsize=7)
-        buf = io.BytesIO()
-        fig.tight_layout()
-        fig.savefig(buf, format="png", dpi=110)
-        plt.close(fig)
-        name = f"{dataset}_{protocol}_pareto.png"
-        atomic_write_bytes(out / name, buf.getvalue())
-        made[f"{dataset}_{protocol}"] = name
+        made[f"{dataset}_{protocol}"] = save_png(fig, out / f"{dataset}_{protocol}_pareto.png")
     return made
 
 
