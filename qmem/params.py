@@ -15,7 +15,7 @@ counts once (at its first owner in ``named_modules`` order).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypedDict
 
 from torch import nn
@@ -124,12 +124,25 @@ def count_parameters(model: nn.Module) -> ParameterCount:
 def format_counts(counts: ParameterCount) -> str:
     """A plain-text table of :func:`count_parameters`' result (what ``qmem params`` prints).
 
+    A model without trainable parameters gives the header and a zero total row.
+
+    Raises:
+        TypeError: ``counts`` is not a mapping.
+        ValueError: ``counts`` (or a ``by_module`` entry) lacks a key of
+            :class:`ParameterCount` (naming the missing keys).
+
     >>> import torch
     >>> print(format_counts(count_parameters(torch.nn.Sequential(torch.nn.Linear(2, 3)))))
     module  quantum  classical  total
     0             0          9      9
     total         0          9      9
+    >>> format_counts({})
+    Traceback (most recent call last):
+    ...
+    ValueError: counts must be the result of count_parameters; missing keys: by_module,
+    classical, quantum, total
     """
+    _check_counts(counts)
     rows = [("module", "quantum", "classical", "total")]
     for name, c in counts["by_module"].items():
         rows.append((name or "<root>", str(c["quantum"]), str(c["classical"]), str(c["total"])))
@@ -142,6 +155,32 @@ def format_counts(counts: ParameterCount) -> str:
         for r in rows
     ]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _check_counts(counts: object) -> None:
+    """Refuse anything but a :class:`ParameterCount` (a raw ``KeyError`` otherwise)."""
+    if not isinstance(counts, Mapping):
+        raise TypeError(
+            f"counts must be the result of count_parameters (a mapping), got "
+            f"{type(counts).__name__}"
+        )
+    missing = sorted({"quantum", "classical", "total", "by_module"} - set(counts))
+    if missing:
+        raise ValueError(
+            f"counts must be the result of count_parameters; missing keys: {', '.join(missing)}"
+        )
+    if not isinstance(counts["by_module"], Mapping):
+        raise TypeError(
+            f"counts['by_module'] must be a mapping, got {type(counts['by_module']).__name__}"
+        )
+    for name, entry in counts["by_module"].items():
+        keys = set(entry) if isinstance(entry, Mapping) else set()
+        lacking = sorted({"quantum", "classical", "total"} - keys)
+        if lacking:
+            raise ValueError(
+                f"counts['by_module'][{name!r}] must hold quantum, classical and total; "
+                f"missing: {', '.join(lacking)}"
+            )
 
 
 def _none_parameters(module: nn.Module) -> set[str]:

@@ -112,3 +112,19 @@ def test_format_counts_lists_modules_and_totals() -> None:
     assert lines[1] == ["cell.gates", "32", "0", "32"]
     assert lines[2] == ["head", "0", "2", "2"]
     assert lines[-1] == ["total", "32", "2", "34"]
+
+
+def test_format_counts_refuses_what_is_no_parameter_count() -> None:
+    """``format_counts({})`` was a raw ``KeyError: 'by_module'``; a model without parameters
+    still gives the header and a zero total."""
+    from qmem.params import format_counts
+
+    with pytest.raises(ValueError, match="missing keys: by_module, classical, quantum, total"):
+        format_counts({})
+    with pytest.raises(ValueError, match=r"by_module'\]\['0'\].*missing: total"):
+        format_counts({"quantum": 0, "classical": 9, "total": 9,
+                       "by_module": {"0": {"quantum": 0, "classical": 9}}})
+    with pytest.raises(TypeError, match="a mapping"):
+        format_counts([1, 2])  # type: ignore[arg-type]
+    lines = [line.split() for line in format_counts(count_parameters(nn.Tanh())).splitlines()]
+    assert lines == [["module", "quantum", "classical", "total"], ["total", "0", "0", "0"]]
