@@ -236,11 +236,9 @@ def _preact_terms(layer: nn.Module) -> list[Terms]:
     chunks = []
     for s in range(0, flat.shape[0], per):
         th = flat[s : s + per].unsqueeze(1)  # (e, 1, *theta_tail)
-        # z_l = 0·x + grid_l; w and b given at the full (e, M, r) shape (the Bloch engine's
-        # merged-offset path does not broadcast a w with fewer leading dims than θ)
-        b = grid.expand(th.shape[0], *grid.shape)  # (e, M, r)
-        chunks.append(daruan(x0, th, ansatz=layer.ansatz, w=torch.zeros_like(b), b=b,
-                             executor="bloch"))  # (e, M): Φ at every grid point
+        # z_l = 0·x + grid_l: w = 0 broadcasts against θ's (e, 1) and the grid's (M,)
+        chunks.append(daruan(x0, th, ansatz=layer.ansatz, w=torch.zeros(r, dtype=torch.float64),
+                             b=grid, executor="bloch"))  # (e, M): Φ at every grid point
     samples = torch.cat(chunks)  # (E, M)
     cube = samples.reshape(-1, *([3] * r)).numpy()  # (E, 3, ..., 3)
     chat = np.fft.fftn(cube, axes=tuple(range(1, r + 1))).reshape(len(flat), -1) / 3**r
