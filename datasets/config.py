@@ -26,13 +26,16 @@ ValueError: dataset: option 'num' must be greater than or equal to 2, got 1
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+import os
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from qmem.config import Config
 
-__all__ = ["GRID_RESOLUTION", "DatasetConfig", "check_grid", "check_span", "check_step_grid"]
+__all__ = [
+    "GRID_RESOLUTION", "DatasetConfig", "check_grid", "check_span", "check_step_grid", "path_text",
+]
 
 GRID_RESOLUTION = 1e-9
 """Smallest grid step relative to the largest |coordinate| of the grid (float64 keeps ~16
@@ -137,3 +140,23 @@ def check_step_grid(start_name: str, start: float, step: float, num: int) -> flo
         )
     _check_step(step, num, start, stop)
     return stop
+
+
+def path_text(value: Any) -> Any:
+    """A ``path`` option as text: ``os.PathLike`` (e.g. ``pathlib.Path``) and lists or tuples
+    of them become ``str``; anything else is returned unchanged for the field to check.
+
+    Configs hold paths as strings (they are written back to TOML); this lets users pass the
+    ``Path`` objects they already have.
+
+    >>> from pathlib import PurePosixPath
+    >>> path_text(PurePosixPath("data") / "a.csv"), path_text([PurePosixPath("x"), "y"])
+    ('data/a.csv', ('x', 'y'))
+    >>> path_text(3)
+    3
+    """
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (list, tuple)) and any(isinstance(v, os.PathLike) for v in value):
+        return tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
+    return value

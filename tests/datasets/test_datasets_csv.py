@@ -31,6 +31,14 @@ def test_columns_by_name_and_index_with_time(tmp_path: Path) -> None:
     assert not np.array_equal(noisy.values, [20.0, 21.0, 22.0])
 
 
+def test_path_objects_are_accepted(tmp_path: Path) -> None:
+    text = _write(tmp_path, "time,load\n0,1.5\n1,2.5\n")
+    by_text = datasets.make("csv", path=text, column="load")
+    by_path = datasets.make("csv", path=Path(text), column="load")
+    np.testing.assert_array_equal(by_path.values, by_text.values)
+    assert datasets.make_config("csv", {"path": Path(text), "column": "load"}).path == text
+
+
 def test_iso_dates(tmp_path: Path) -> None:
     path = _write(tmp_path, "day,x\n2024-01-01,1\n2024-01-02,2\n")
     s = datasets.make("csv", path=path, column="x", time_column="day")

@@ -149,6 +149,13 @@ def test_real_raw_format_sample() -> None:
     via_make = datasets.make("milan_telecom", source="raw", path=str(SAMPLE), square=1,
                              signal="sms_in")
     np.testing.assert_array_equal(via_make.values, s.values)
+    for path in (SAMPLE, [SAMPLE]):  # pathlib.Path objects, alone or in a list, are paths too
+        as_path = datasets.make("milan_telecom", source="raw", path=path, square=1,
+                                signal="sms_in")
+        np.testing.assert_array_equal(as_path.values, s.values)
+        assert as_path.channels == via_make.channels
+    with pytest.raises(TypeError, match="path"):
+        datasets.make("milan_telecom", source="raw", path=7, square=1)
 
 
 def test_embedded_extracts() -> None:
