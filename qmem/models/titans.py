@@ -28,12 +28,15 @@ class TitansMemoryConfig(ModelConfig):
 
     Attributes:
         depth: layers of the memory MLP: 1 (linear memory ``W k``) or 2 (``W_2 silu(W_1 k)``).
+        max_grad_norm: the per-sample norm bound ``c`` on each inner (write) gradient, qmem's
+            stabiliser of the paper's update (``classical.titans``); None: no bound.
 
     >>> TitansMemoryConfig(depth=1).depth
     1
     """
 
     depth: int = Field(2, ge=1, le=2)
+    max_grad_norm: float | None = Field(1.0, gt=0.0)
 
 
 def titans_memory_parameters(cfg: TitansMemoryConfig, i: int, h: int, o: int) -> int:
@@ -52,4 +55,5 @@ def build_titans_memory(cfg: TitansMemoryConfig, i: int, h: int, o: int) -> nn.M
     (the learned initial memory ``M_0``) ``+ (H + 1)O``.
     """
     g = generator(cfg)
-    return RecurrentModel(TitansMemoryCell(i, h, depth=cfg.depth, generator=g), o, generator=g)
+    cell = TitansMemoryCell(i, h, depth=cfg.depth, generator=g, max_grad_norm=cfg.max_grad_norm)
+    return RecurrentModel(cell, o, generator=g)
