@@ -27,7 +27,7 @@ def test_full_study_expands_to_every_reachable_point(full):
     assert axes["data.name"] == ("damped_shm", "bessel", "milan_telecom", "narma")
     assert axes["data.protocol"] == ("honest", "paper")
     assert len(axes["model.name"]) == 14 and axes["model.budget"] == (35, 150, 600, 2500)
-    assert axes["train.seed"] == (0, 1, 2, 3, 4) and len(axes["train.lr"]) == 3
+    assert axes["train.seed"] == (0, 1, 2, 3, 4) and axes["train.lr"] == (0.003, 0.01, 0.03, 0.1)
     # the excluded model/budget pairs are exactly those budget_fit refuses
     tables = {"lstm_variant": {"variant": "cifg", "gate_map": "linear"},
               "qlstm": {"n_layers": 2}, "qlstm_2024": {"n_layers": 5},
@@ -38,7 +38,7 @@ def test_full_study_expands_to_every_reachable_point(full):
                        ("qlstm_2024", 600), ("qlstm_2024", 2500)}
     pairs = {(p["model.name"], p["model.budget"]) for p in full.points}
     assert not pairs & refused and len(pairs) == 14 * 4 - len(refused)
-    assert len(full.configs) == 4 * 2 * 3 * 5 * (14 * 4 - len(refused)) == 6000
+    assert len(full.configs) == 4 * 2 * 4 * 5 * (14 * 4 - len(refused)) == 8000
     for cfg in full.configs[:: 997]:
         name = cfg.model.name
         assert {k: cfg.model.options[k] for k in tables.get(name, {})} == tables.get(name, {})
@@ -46,16 +46,18 @@ def test_full_study_expands_to_every_reachable_point(full):
 
 def test_the_subset_is_part_of_the_full_study(full):
     subset = load_sweep(STUDY / "subset.toml")
-    assert len(subset.configs) == 780
+    assert len(subset.configs) == 2070
     assert {run_id(c) for c in subset.configs} <= {run_id(c) for c in full.configs}
     assert not any(c.data.name == "milan_telecom" and c.data.protocol == "paper"
+                   for c in subset.configs)
+    assert not any(c.model.budget == 600 and c.data.protocol == "paper"
                    for c in subset.configs)
 
 
 def test_sweep_dry_run_prints_the_count_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "study"
     assert main(["sweep", str(STUDY / "subset.toml"), "--out", str(out), "--dry-run"]) == 0
-    assert "780 runs: the sweep file is valid" in capsys.readouterr().out
+    assert "2070 runs: the sweep file is valid" in capsys.readouterr().out
     assert not out.exists()
 
 
