@@ -7,6 +7,8 @@ finite too; a layer checks them once per *parameter state* (:func:`parameter_sta
 tensors themselves, their in-place version counters and storage), so an unchanged layer is
 not re-checked on every call and a changed one (an optimiser step, ``load_state_dict``,
 ``.to()``) always is. The same state keys the layers' caches of derived tensors.
+``parameter_state``, ``same_state``, ``non_finite`` and ``transforms_active`` are
+:mod:`qmem.validation`'s (the sequence engine's parameter check uses them too), re-exported.
 
 >>> import torch
 >>> w = torch.nn.Parameter(torch.zeros(3))
@@ -26,11 +28,18 @@ False
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from typing import Any
 
 import torch
+
+from qmem.validation import (
+    check_dtype_device,
+    check_finite_named,
+    non_finite,
+    parameter_state,
+    same_state,
+    transforms_active,
+)
 
 __all__ = [
     "all_finite",
@@ -43,25 +52,6 @@ __all__ = [
     "transforms_active",
 ]
 
-_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", None)
-
-
-def transforms_active() -> bool:
-    """Whether a torch.func transform (vmap) is running: its batched tensors have no storage
-    or version counter, and checks that branch on values cannot run under it.
-
-    Returns:
-        True inside ``torch.func.vmap`` (and the other functorch transforms), else False.
-
-    >>> transforms_active()
-    False
-    >>> seen = []
-    >>> _ = torch.func.vmap(lambda t: seen.append(transforms_active()) or t)(torch.zeros(2))
-    >>> seen
-    [True]
-    """
-    return _functorch_active is not None and bool(_functorch_active())
-
 
 def all_finite(x: torch.Tensor) -> bool:
     """Whether ``x`` holds no NaN or inf: one reduction and one read of its result, the
@@ -72,30 +62,6 @@ def all_finite(x: torch.Tensor) -> bool:
     (True, False)
     """
     return non_finite((("x", x),)) is None
-
-
-def non_finite(named: Iterable[tuple[str, torch.Tensor | None]]) -> str | None:
-    """The name of the first tensor of ``named`` that holds NaN or inf, or None.
-
-    All tensors at once: one sum each (outside autograd), their total read once (one host
-    synchronisation on a GPU); only a non-finite total (a NaN or inf, or a finite overflow)
-    leads to the elementwise check of each.
-
-    >>> non_finite([("x", torch.zeros(2)), ("w", torch.tensor([float("inf")]))])
-    'w'
-    """
-    tensors = [(name, t) for name, t in named if t is not None]
-    if not tensors:
-        return None
-    total = tensors[0][1].detach().sum()
-    for _, t in tensors[1:]:
-        total = total + t.detach().sum()
-    if math.isfinite(total.item()):
-        return None
-    for name, t in tensors:
-        if not bool(torch.isfinite(t.detach()).all()):
-            return name
-    return None
 
 
 def check_param_dtype(dtype: object) -> torch.dtype:
@@ -126,48 +92,11 @@ def check_input(x: object, ref: torch.Tensor, width: int, owner: str) -> None:
         raise TypeError(f"input must be a torch.Tensor, got {type(x).__name__}")
     if not x.is_floating_point():
         raise TypeError(f"input must be floating point, got dtype {x.dtype}")
-    if x.dtype != ref.dtype:
-        raise TypeError(
-            f"input dtype {x.dtype} does not match the {owner}'s parameter dtype {ref.dtype} "
-            f"(convert one: {owner}.to({x.dtype}) or x.to({ref.dtype}))"
-        )
-    if x.device != ref.device:
-        raise ValueError(
-            f"input is on device {x.device} but the {owner}'s parameters are on {ref.device} "
-            f"(move one: {owner}.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
-        )
+    check_dtype_device(x, ref, owner)
     if x.dim() < 1 or x.shape[-1] != width:
         raise ValueError(f"input must have shape (..., {width}), got {tuple(x.shape)}")
     if not all_finite(x):
         raise ValueError("input holds non-finite values (NaN or inf)")
-
-
-def parameter_state(params: tuple[torch.Tensor | None, ...]) -> Any:
-    """What the values of ``params`` depend on, for :func:`same_state`: the tensors
-    (identity), their in-place version counters and storage. ``None`` (never equal to
-    anything) when one is an inference tensor, which has no version counter, or under a
-    torch.func transform."""
-    if transforms_active():
-        return None
-    keys = []
-    for p in params:
-        if p is None:
-            continue
-        if p.is_inference():
-            return None
-        keys.append((p._version, p.data_ptr()))
-    return params, tuple(keys)
-
-
-def same_state(a: Any, b: Any) -> bool:
-    """Whether two :func:`parameter_state` results describe unchanged parameters."""
-    return (
-        a is not None
-        and b is not None
-        and a[1] == b[1]
-        and len(a[0]) == len(b[0])
-        and all(p is q for p, q in zip(a[0], b[0], strict=True))
-    )
 
 
 def check_finite_parameters(named: Iterable[tuple[str, torch.Tensor | None]], owner: str) -> None:
@@ -189,9 +118,4 @@ def check_finite_parameters(named: Iterable[tuple[str, torch.Tensor | None]], ow
     """
     if transforms_active():
         return
-    name = non_finite(named)
-    if name is not None:
-        raise ValueError(
-            f"parameter {name!r} of the {owner} holds non-finite values (NaN or inf); "
-            "its weights are broken (e.g. a diverged training step)"
-        )
+    check_finite_named(named, owner)

@@ -27,11 +27,19 @@ import weakref
 
 import torch
 
+from qmem.validation import (
+    check_dtype_device,
+    check_finite_named,
+    parameter_state,
+    same_state,
+)
+
 __all__ = ["check_matches_parameters", "check_sequence_input", "check_state_tensors"]
 
 _FINITE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Module -> the parameters' (identity, storage, version) when last found finite: a check
-per parameter state, not per call (``step()`` streams without re-reading the weights)."""
+"""Module -> its parameters' :func:`~qmem.validation.parameter_state` when last found finite:
+a check per parameter state, not per call (``step()`` streams without re-reading the
+weights)."""
 
 
 def check_sequence_input(x: object, input_size: int) -> torch.Tensor:
@@ -66,29 +74,12 @@ def check_matches_parameters(module: torch.nn.Module, x: torch.Tensor) -> None:
     params = [p for p in module.parameters()]
     if not params:
         return
-    ref = params[0]
-    if x.dtype != ref.dtype:
-        raise TypeError(
-            f"input dtype {x.dtype} does not match the model's parameter dtype {ref.dtype} "
-            f"(convert one: model.to({x.dtype}) or x.to({ref.dtype}))"
-        )
-    if x.device != ref.device:
-        raise ValueError(
-            f"input is on device {x.device} but the model's parameters are on {ref.device} "
-            f"(move one: model.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
-        )
-    key = tuple((id(p), p.data_ptr(), p._version) for p in params)
-    if _FINITE.get(module) == key:  # checked, and no parameter changed since
+    check_dtype_device(x, params[0], "model")
+    state = parameter_state(tuple(params))
+    if same_state(_FINITE.get(module), state):  # checked, and no parameter changed since
         return
-    with torch.no_grad():
-        finite = torch.stack([torch.isfinite(p).all() for p in params])
-        if not bool(finite.all()):
-            names = [n for n, p in module.named_parameters() if not bool(torch.isfinite(p).all())]
-            raise ValueError(
-                f"parameter {names[0]!r} holds non-finite values (NaN or inf); "
-                "the model's weights are broken (e.g. a diverged training step)"
-            )
-    _FINITE[module] = key
+    check_finite_named(module.named_parameters())
+    _FINITE[module] = state
 
 
 def check_state_tensors(state: tuple[torch.Tensor, ...], x: torch.Tensor) -> None:

@@ -4,6 +4,10 @@ Wrong type -> ``TypeError``, wrong value -> ``ValueError``; each message names t
 the value given and what is allowed. ``bool`` is never accepted where an ``int`` or ``float`` is
 asked for, and strings are never read as booleans.
 
+Parameters are checked for NaN/inf once per *parameter state* (:func:`parameter_state`,
+:func:`same_state`, :func:`check_finite_named`): the one mechanism of the sequence engine's
+check (``qmem.classical.checks``) and the circuit layers' (``qmem.circuits.checks``).
+
 This module is a leaf: it imports nothing else of the project, so ``qmem.circuits`` and
 ``qmem.datasets`` may use it without breaking the dependency direction.
 
@@ -31,6 +35,8 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_device",
+    "check_dtype_device",
+    "check_finite_named",
     "check_float",
     "check_int",
     "check_literal",
@@ -38,6 +44,10 @@ __all__ = [
     "check_size_budget",
     "literal_values",
     "make_generator",
+    "non_finite",
+    "parameter_state",
+    "same_state",
+    "transforms_active",
 ]
 
 MAX_ELEMENTS = 2**31
@@ -301,3 +311,177 @@ def make_generator(
     if not 0 <= seed < 2**64:
         raise ValueError(f"{name} must be an int in [0, 2**64 - 1], got {seed}")
     return torch.Generator().manual_seed(seed)
+
+
+# ---------------------------------------------------------------- finite parameters, cached
+# The one mechanism behind ``qmem.classical.checks.check_matches_parameters`` and the circuit
+# layers' ``qmem.circuits.checks`` (``check_input``, ``check_finite_parameters``): the input's
+# dtype and device against a parameter's, a parameter state (the tensors' identity, version
+# counters and storage) to check once per state, the finiteness test of several tensors in
+# one reduction, and the message naming the broken parameter.
+
+_functorch_active = getattr(torch._C, "_are_functorch_transforms_active", None)
+
+
+def transforms_active() -> bool:
+    """Whether a torch.func transform (vmap) is running: its batched tensors have no storage
+    or version counter, and checks that branch on values cannot run under it.
+
+    Returns:
+        True inside ``torch.func.vmap`` (and the other functorch transforms), else False.
+
+    >>> transforms_active()
+    False
+    >>> seen = []
+    >>> _ = torch.func.vmap(lambda t: seen.append(transforms_active()) or t)(torch.zeros(2))
+    >>> seen
+    [True]
+    """
+    return _functorch_active is not None and bool(_functorch_active())
+
+
+def non_finite(named: Iterable[tuple[str, torch.Tensor | None]]) -> str | None:
+    """The name of the first tensor of ``named`` that holds NaN or inf, or None.
+
+    All tensors at once: one sum each (outside autograd), their total read once (one host
+    synchronisation on a GPU); only a non-finite total (a NaN or inf, or a finite overflow)
+    leads to the elementwise check of each. None tensors are skipped.
+
+    >>> non_finite([("x", torch.zeros(2)), ("w", torch.tensor([float("inf")]))])
+    'w'
+    >>> non_finite([("x", torch.zeros(2)), ("b", None)]) is None
+    True
+    """
+    tensors = [(name, t) for name, t in named if t is not None]
+    if not tensors:
+        return None
+    total = tensors[0][1].detach().sum()
+    for _, t in tensors[1:]:
+        total = total + t.detach().sum()
+    if math.isfinite(total.item()):
+        return None
+    for name, t in tensors:
+        if not bool(torch.isfinite(t.detach()).all()):
+            return name
+    return None
+
+
+def check_dtype_device(x: torch.Tensor, ref: torch.Tensor, owner: str) -> None:
+    """Refuse ``x`` of another dtype or device than ``ref``, a parameter of ``owner``:
+    nothing is cast or moved silently; the message names both and how to convert one.
+
+    Args:
+        x: the input tensor.
+        ref: a parameter of ``owner`` (its dtype and device are the owner's).
+        owner: what ``ref`` belongs to (``"model"``, ``"layer"``), named in the message.
+
+    Raises:
+        TypeError: ``x.dtype != ref.dtype`` (both named).
+        ValueError: ``x.device != ref.device`` (both named).
+
+    >>> check_dtype_device(torch.zeros(2), torch.zeros(3), "model")  # passes: no output
+    >>> check_dtype_device(torch.zeros(2, dtype=torch.float64), torch.zeros(3), "layer")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: input dtype torch.float64 does not match the layer's parameter dtype ...
+    """
+    if x.dtype != ref.dtype:
+        raise TypeError(
+            f"input dtype {x.dtype} does not match the {owner}'s parameter dtype {ref.dtype} "
+            f"(convert one: {owner}.to({x.dtype}) or x.to({ref.dtype}))"
+        )
+    if x.device != ref.device:
+        raise ValueError(
+            f"input is on device {x.device} but the {owner}'s parameters are on {ref.device} "
+            f"(move one: {owner}.to({str(x.device)!r}) or x.to({str(ref.device)!r}))"
+        )
+
+
+def check_finite_named(
+    named: Iterable[tuple[str, torch.Tensor | None]], owner: str | None = None
+) -> None:
+    """Raise ``ValueError`` naming the first parameter of ``named`` that holds NaN or inf.
+
+    Args:
+        named: ``(name, tensor)`` pairs; None tensors are skipped.
+        owner: what the parameters belong to (e.g. ``"QKAN layer"``), named in the message;
+            None: a model's parameters (the message says "the model's weights").
+
+    Raises:
+        ValueError: a tensor holds NaN or inf.
+
+    >>> check_finite_named([("w", torch.zeros(2))])  # passes: no output
+    >>> check_finite_named([("head.bias", torch.tensor([float("nan")]))])
+    Traceback (most recent call last):
+    ...
+    ValueError: parameter 'head.bias' holds non-finite values (NaN or inf); the model's ...
+    >>> check_finite_named([("theta", torch.tensor([float("inf")]))], "QKAN layer")
+    Traceback (most recent call last):
+    ...
+    ValueError: parameter 'theta' of the QKAN layer holds non-finite values (NaN or inf); ...
+    """
+    name = non_finite(named)
+    if name is None:
+        return
+    if owner is None:
+        raise ValueError(
+            f"parameter {name!r} holds non-finite values (NaN or inf); "
+            "the model's weights are broken (e.g. a diverged training step)"
+        )
+    raise ValueError(
+        f"parameter {name!r} of the {owner} holds non-finite values (NaN or inf); "
+        "its weights are broken (e.g. a diverged training step)"
+    )
+
+
+def parameter_state(params: tuple[torch.Tensor | None, ...]) -> Any:
+    """What the values of ``params`` depend on, for :func:`same_state`: the tensors
+    (identity), their in-place version counters and storage. ``None`` (never equal to
+    anything) when one is an inference tensor, which has no version counter, or under a
+    torch.func transform. None entries of ``params`` are skipped.
+
+    A cache keyed on it (a finiteness check, derived tensors) is reused while no parameter
+    changed, and refreshed after an in-place write (an optimiser step), ``load_state_dict``
+    or ``.to()``; writes through ``.data`` bypass the version counters and are not seen.
+
+    >>> w = torch.nn.Parameter(torch.zeros(3))
+    >>> a = parameter_state((w, None))
+    >>> same_state(a, parameter_state((w, None)))
+    True
+    >>> with torch.no_grad():
+    ...     _ = w.add_(1.0)
+    >>> same_state(a, parameter_state((w, None)))
+    False
+    """
+    if transforms_active():
+        return None
+    keys = []
+    for p in params:
+        if p is None:
+            continue
+        if p.is_inference():
+            return None
+        keys.append((p._version, p.data_ptr()))
+    return params, tuple(keys)
+
+
+def same_state(a: Any, b: Any) -> bool:
+    """Whether two :func:`parameter_state` results describe unchanged parameters: the same
+    tensors (``is``), versions and storage; False if either is None.
+
+    >>> w = torch.zeros(2)
+    >>> same_state(parameter_state((w,)), parameter_state((w,)))
+    True
+    >>> same_state(parameter_state((w,)), parameter_state((w.clone(),)))
+    False
+    >>> same_state(None, None)
+    False
+    """
+    return (
+        a is not None
+        and b is not None
+        and a[1] == b[1]
+        and len(a[0]) == len(b[0])
+        and all(p is q for p, q in zip(a[0], b[0], strict=True))
+    )
