@@ -214,7 +214,10 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--executor", required=True, choices=("pennylane", "qiskit"))
     p.add_argument("--shots", type=int, default=None, help="shots per circuit (default exact)")
     p.add_argument("--seed", type=int, default=None, help="seed of the shot sampling")
-    p.add_argument("--noise", default=None, help="noise model, e.g. depolarizing:0.01 (qiskit)")
+    p.add_argument("--noise", default=None,
+                   help="noise model (qiskit): depolarizing:P, readout:P (needs --shots), "
+                   "thermal:T1,T2,TIME[,TIME2] (one time unit; TIME2: two-qubit gates), "
+                   "joined by '+', e.g. depolarizing:0.001+readout:0.02+thermal:100,80,0.05")
     p.add_argument("--device", default=None, help="PennyLane device (default default.qubit)")
     p.add_argument("--name", default=None, help="evaluation name (file name)")
     p.add_argument("--max-windows", type=int, default=None,

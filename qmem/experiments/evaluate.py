@@ -5,15 +5,15 @@ executor (PennyLane or qiskit-aer; exact, with shots, or with a noise model), an
 metrics are written to ``RUN_DIR/evaluations/<name>.json`` beside the emulated ones, with
 their change.
 
-Noise specs: ``depolarizing:P`` (qiskit only) puts a depolarizing channel of probability ``P``
-after every one-qubit gate and ``P`` (two-qubit channel) after every CNOT/CZ.
+Noise specs (qiskit only; :mod:`qmem.experiments.noise`): ``depolarizing:P``, ``readout:P``
+and ``thermal:T1,T2,TIME[,TIME2]``, joined by ``+``.
 
 >>> parse_noise(None) is None
 True
 >>> parse_noise("depolarising:0.5")
 Traceback (most recent call last):
 ...
-ValueError: unknown noise model 'depolarising:0.5'; allowed: depolarizing:P with 0 <= P <= 1
+ValueError: unknown noise model 'depolarising:0.5': unknown kind 'depolarising'; allowed: ...
 """
 
 from __future__ import annotations
@@ -24,39 +24,17 @@ from typing import Any, Literal
 
 from ..validation import check_int
 from .files import atomic_write_json, read_json
+from .noise import build_noise_model, parse_noise, parse_noise_spec
 
 __all__ = ["evaluate_run", "parse_noise"]
 
 SimExecutor = Literal["pennylane", "qiskit"]
-_ONE_QUBIT = ["h", "x", "y", "z", "rx", "ry", "rz", "s", "sdg", "sx", "u", "p"]
-_TWO_QUBIT = ["cx", "cz"]
-
-
-def parse_noise(spec: str | None) -> Any:
-    """A qiskit-aer ``NoiseModel`` from ``"depolarizing:P"`` (None stays None)."""
-    if spec is None:
-        return None
-    m = re.fullmatch(r"depolarizing:([0-9.eE+-]+)", str(spec).strip())
-    p = None
-    if m:
-        try:
-            p = float(m.group(1))
-        except ValueError:
-            p = None
-    if p is None or not 0.0 <= p <= 1.0:
-        raise ValueError(
-            f"unknown noise model {spec!r}; allowed: depolarizing:P with 0 <= P <= 1"
-        )
-    from qiskit_aer.noise import NoiseModel, depolarizing_error
-
-    noise = NoiseModel()
-    noise.add_all_qubit_quantum_error(depolarizing_error(p, 1), _ONE_QUBIT)
-    noise.add_all_qubit_quantum_error(depolarizing_error(p, 2), _TWO_QUBIT)
-    return noise
 
 
 MAX_SHOTS = 10**9
 """Most shots per circuit :func:`evaluate_run` asks a simulator for."""
+MAX_NAME = 200
+"""Most characters of an evaluation name (its file name adds ``.json``)."""
 
 
 def _check_name(label: object) -> None:
@@ -64,6 +42,11 @@ def _check_name(label: object) -> None:
         raise TypeError(f"evaluation name must be a str, got {label!r}")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", label) or label in (".", ".."):
         raise ValueError(f"evaluation name {label!r} may hold letters, digits, '.', '_', '-'")
+    if len(label) > MAX_NAME:
+        raise ValueError(
+            f"evaluation name {label[:40]!r}... has {len(label)} characters; at most {MAX_NAME}"
+            " (pass a shorter name)"
+        )
 
 
 def evaluate_run(
@@ -84,7 +67,9 @@ def evaluate_run(
         executor: ``"pennylane"`` or ``"qiskit"``.
         shots: shots per circuit (None: exact expectations).
         seed: seed of the shot sampling.
-        noise: a noise spec (``depolarizing:P``; qiskit only).
+        noise: a noise spec (qiskit only), e.g. ``depolarizing:0.001``, ``readout:0.02``,
+            ``thermal:100,80,0.05`` or parts joined by ``+`` (:mod:`qmem.experiments.noise`);
+            ``readout`` needs ``shots``. The record holds its canonical text.
         device: PennyLane device name (default ``default.qubit``).
         name: evaluation name (default from the options, e.g. ``qiskit_shots1000_seed1``).
         max_windows: evaluate only the first this many test windows (None: all).
@@ -95,8 +80,9 @@ def evaluate_run(
     Raises:
         TypeError: an option of the wrong type (``shots=True``, ``seed="1"``).
         ValueError: not a finished run, no circuit layer in the model, bad options (shots
-            outside 1 … 10**9, a negative seed, an unknown noise model, a name that is no
-            plain file name); every option is checked before the model is rebuilt.
+            outside 1 … 10**9, a negative seed, an unknown noise model, readout noise without
+            shots, a name that is no plain file name); every option is checked before the
+            model is rebuilt.
 
     Exact simulation (no shots, no noise) agrees with the emulator the model was trained on:
 
@@ -133,10 +119,21 @@ def evaluate_run(
         raise TypeError(f"noise must be a str such as 'depolarizing:0.01', got {noise!r}")
     if noise is not None and executor != "qiskit":
         raise ValueError("noise models are supported on executor 'qiskit' only")
+    spec = None if noise is None else parse_noise_spec(noise)
+    if spec is not None and spec.needs_shots and shots is None:
+        raise ValueError(
+            f"noise {noise!r}: readout errors act on measurements, which exact evaluation"
+            " skips; pass shots"
+        )
     if max_windows is not None:
         check_int("max_windows", max_windows, minimum=1)
-    if name is not None:
-        _check_name(name)
+    label = name or "_".join(
+        [executor]
+        + ([f"shots{shots}"] if shots is not None else ["exact"])
+        + ([f"seed{seed}"] if seed is not None else [])
+        + ([spec.label] if spec is not None else [])
+    )
+    _check_name(label)
     folder = Path(folder)
     if not (folder / "result.json").is_file():
         raise ValueError(f"{str(folder)!r} holds no finished run (no result.json)")
@@ -146,8 +143,8 @@ def evaluate_run(
         options["shots"] = shots
     if seed is not None:
         options["seed"] = seed
-    if noise is not None:
-        options["noise_model"] = parse_noise(noise)
+    if spec is not None:
+        options["noise_model"] = build_noise_model(spec)
     if device is not None:
         if executor != "pennylane":
             raise ValueError("device names a PennyLane device; use it with executor 'pennylane'")
@@ -162,19 +159,12 @@ def evaluate_run(
             f"model {cfg.model.name!r} has no circuit layer to run on {executor!r}"
         )
     scores = metrics(split, predict(model, X), Y)
-    label = name or "_".join(
-        [executor]
-        + ([f"shots{shots}"] if shots is not None else ["exact"])
-        + ([f"seed{seed}"] if seed is not None else [])
-        + ([noise.replace(":", "")] if noise is not None else [])
-    )
-    _check_name(label)
     record = {
         "name": label,
         "executor": executor,
         "shots": shots,
         "seed": seed,
-        "noise": noise,
+        "noise": None if spec is None else spec.text,
         "device": device,
         "windows": int(X.shape[0]),
         "test": scores,

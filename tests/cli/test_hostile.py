@@ -57,6 +57,12 @@ BAD = [
     (["run", "{cfg}", "--out", "{out}", "--set", "data.window=1000"], 1,
      ["shorter than window"]),
     (["evaluate", "{out}", "--executor", "qiskit", "--shots", "0"], 2, ["shots"]),
+    (["evaluate", "{out}", "--executor", "qiskit", "--noise", "thermal:10,30,0.1"], 2,
+     ["unknown noise model 'thermal:10,30,0.1'", "T2 = 30 exceeds 2*T1 = 20", "allowed"]),
+    (["evaluate", "{out}", "--executor", "qiskit", "--noise", "readout:0.02+readout:0.01"], 2,
+     ["kind 'readout' given twice"]),
+    (["evaluate", "{out}", "--executor", "qiskit", "--noise", "readout:0.02"], 2,
+     ["readout errors", "pass shots"]),
 ]
 
 

@@ -50,6 +50,11 @@ def test_pennylane_exact(qkan_run):
         ({"executor": "pennylane", "noise": "depolarizing:0.1"}, "qiskit. only"),
         ({"executor": "qiskit", "noise": "bitflip:0.1"}, "unknown noise model"),
         ({"executor": "qiskit", "noise": "depolarizing:2"}, "unknown noise model"),
+        ({"executor": "qiskit", "noise": "thermal:10,30,0.1", "shots": 10},
+         r"unknown noise model 'thermal:10,30,0.1': thermal T2 = 30 exceeds 2\*T1"),
+        ({"executor": "qiskit", "noise": "readout:0.02"}, "readout errors .* pass shots"),
+        ({"executor": "qiskit", "noise": "depolarizing:1e-300", "shots": 10},
+         "evaluation name 'qiskit_shots10_depolarizing0.0000.* at most 200"),
         ({"executor": "qiskit", "max_windows": 0}, "max_windows"),
         ({"executor": "qiskit", "device": "default.qubit"}, "PennyLane"),
         ({"executor": "qiskit", "name": "../x"}, "evaluation name"),
@@ -69,3 +74,17 @@ def test_classical_model_has_nothing_to_evaluate(tmp_path):
 def test_parse_noise():
     assert parse_noise(None) is None
     assert parse_noise("depolarizing:0.01") is not None
+
+
+def test_hardware_like_noise_record_and_file_name(qkan_run):
+    spec = "thermal:1e2,80,0.05 + readout:0.02+depolarizing:1e-3"
+    rec = evaluate_run(qkan_run, "qiskit", shots=100, seed=1, noise=spec, max_windows=2)
+    name = "qiskit_shots100_seed1_depolarizing0.001_readout0.02_thermal100-80-0.05"
+    assert rec["name"] == name
+    assert rec["noise"] == "depolarizing:0.001+readout:0.02+thermal:100,80,0.05"  # canonical
+    on_disk = json.loads((qkan_run / "evaluations" / f"{name}.json").read_text())
+    assert on_disk["noise"] == rec["noise"] and on_disk["test"] == rec["test"]
+    # the same model written in another order is the same evaluation (file and numbers)
+    again = evaluate_run(qkan_run, "qiskit", shots=100, seed=1, max_windows=2,
+                         noise="readout:0.02+depolarizing:0.001+thermal:100,80,0.05")
+    assert again["name"] == name and again["test"] == rec["test"]
