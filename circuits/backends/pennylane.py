@@ -32,16 +32,16 @@ tensor([[ 1.],
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Literal
 
 import torch
 
 from qmem.config import suggest
 
-from ..executors import CircuitKind, register_executor
+from ..executors import register_executor
 from ..ir import Circuit, check_angles
+from .common import ModuleExecutor, run_flat
 
 __all__ = [
     "DiffMethod",
@@ -268,60 +268,40 @@ def expval_z(
     check_angles(circuit, angles)
     check_options(device, diff_method, shots, seed, known_device=False)
 
-    lead = tuple(angles.shape[:-1])
-    n_read = len(circuit.readout)
-    batch = math.prod(lead)
-    if batch == 0:
-        # empty, in the graph of the angles (a backward gives zero gradients)
-        return (angles.sum(-1, keepdim=True) * 0).expand(*lead, n_read)
+    def run(flat: torch.Tensor) -> torch.Tensor:  # (B, S) -> (B, R)
+        if seed is None or shots is None:  # the seed only drives the sampler
+            qnode = _cached_qnode(circuit, device, diff_method, shots)
+        else:
+            qnode = _build_qnode(circuit, device, diff_method, shots, seed)
+        flat = flat.cpu()  # simulate on the CPU (autograd moves the gradient back)
+        results = qnode(flat)  # R tensors of shape (B,), or () when nothing is broadcast
+        out = torch.stack([torch.as_tensor(r) for r in results], dim=-1)  # (B, R) or (R,)
+        out = out.to(device=angles.device, dtype=angles.dtype)
+        if out.dim() == 1:  # no broadcast parameter (a circuit without slots)
+            out = out.expand(flat.shape[0], len(circuit.readout))
+        return out
 
-    if seed is None or shots is None:  # the seed only drives the sampler
-        qnode = _cached_qnode(circuit, device, diff_method, shots)
-    else:
-        qnode = _build_qnode(circuit, device, diff_method, shots, seed)
-
-    flat = angles.reshape(batch, circuit.n_slots)  # (..., S) -> (B, S)
-    flat = flat.cpu()  # simulate on the CPU (autograd moves the gradient back)
-    results = qnode(flat)  # R tensors of shape (B,), or () when nothing is broadcast
-    out = torch.stack([torch.as_tensor(r) for r in results], dim=-1)  # (B, R) or (R,)
-    out = out.to(device=angles.device, dtype=angles.dtype)
-    if out.dim() == 1:  # no broadcast parameter (a circuit without slots)
-        out = out.expand(batch, n_read)
-    return out.reshape(*lead, n_read)  # (B, R) -> (..., R)
+    return run_flat(circuit, angles, run)
 
 
-class PennyLaneExecutor:
+class PennyLaneExecutor(ModuleExecutor):
     """``"pennylane"``: any IR circuit on PennyLane (the SDK is imported when it runs).
 
-    Registered under its ``name``; ``daruan(..., executor="pennylane")`` and the layers run it.
-    ``run(job, options)`` returns ``⟨Z⟩`` on the job circuit's readout wires, shape
-    ``(..., len(readout))``; ``options`` are :func:`expval_z`'s keywords.
+    The :class:`~qmem.circuits.backends.common.ModuleExecutor` of this module's
+    :func:`check_options` and :func:`expval_z`; ``options`` are the latter's keywords.
 
-    >>> import torch
-    >>> from qmem.circuits.daruan import DaruanJob
-    >>> from qmem.circuits.executors import get_executor
-    >>> x = torch.tensor([0.0, 0.5], dtype=torch.float64)
-    >>> theta = torch.tensor([[0.1, 1.0], [0.2, 0.5]], dtype=torch.float64)   # pz, r = 1
-    >>> job = DaruanJob(x, theta, "pz", None, None, "z", 1)
     >>> ex = PennyLaneExecutor()
     >>> ex.check_options({"device": "default.qubit"})
-    >>> out = ex.run(job, {"device": "default.qubit"})
-    >>> out.shape, torch.allclose(out, get_executor("bloch").run(job, {}), atol=1e-12)
-    (torch.Size([2, 1]), True)
+    >>> ex.check_options({"diff_method": "adjoint", "shots": 100})
+    Traceback (most recent call last):
+    ...
+    ValueError: diff_method='adjoint' needs exact expectations (shots=None), got shots=100; ...
     """
 
     name = "pennylane"
-    kinds: tuple[CircuitKind, ...] = ("daruan", "vqc")
     options: tuple[str, ...] = ("device", "diff_method", "shots", "seed")
-
-    def unsupported(self, job: Any) -> str | None:
-        return None
-
-    def check_options(self, options: Mapping[str, Any]) -> None:
-        check_options(**options)
-
-    def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
-        return expval_z(job.circuit, job.angles(), **options)
+    check = staticmethod(check_options)
+    expval = staticmethod(expval_z)
 
 
 register_executor(PennyLaneExecutor())

@@ -40,16 +40,16 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import torch
 from torch.autograd.function import once_differentiable
 
-from ..executors import CircuitKind, register_executor
+from ..executors import register_executor
 from ..export import QISKIT_BASIS, build_qiskit
 from ..ir import Circuit, check_angles
+from .common import ModuleExecutor, run_flat
 
 __all__ = ["QiskitExecutor", "check_options", "clear_cache", "expval_z"]
 
@@ -319,40 +319,25 @@ def expval_z(
     check_angles(circuit, angles)
     check_options(shots, seed, noise_model, chunk_size, max_parallel_threads)
 
-    lead = tuple(angles.shape[:-1])
-    n_read = len(circuit.readout)
-    batch = math.prod(lead)
-    if batch == 0:
-        # empty, in the graph of the angles (a backward gives zero gradients)
-        return (angles.sum(-1, keepdim=True) * 0).expand(*lead, n_read)
-    runner = _Runner(circuit, shots, seed, noise_model, chunk_size, max_parallel_threads)
-    flat = angles.reshape(batch, circuit.n_slots)  # (..., S) -> (B, S)
-    out = _AerExpval.apply(flat, runner)  # (B, R)
-    return out.reshape(*lead, n_read)  # (B, R) -> (..., R)
+    def run(flat: torch.Tensor) -> torch.Tensor:  # (B, S) -> (B, R)
+        runner = _Runner(circuit, shots, seed, noise_model, chunk_size, max_parallel_threads)
+        return _AerExpval.apply(flat, runner)
+
+    return run_flat(circuit, angles, run)
 
 
-class QiskitExecutor:
+class QiskitExecutor(ModuleExecutor):
     """``"qiskit"``: any IR circuit on qiskit-aer (the SDK is imported when it runs).
 
-    Registered under its ``name``; ``daruan(..., executor="qiskit")`` and the layers run it.
-    ``run(job, options)`` returns ``⟨Z⟩`` on the job circuit's readout wires, shape
-    ``(..., len(readout))``; ``options`` are :func:`expval_z`'s keywords.
+    The :class:`~qmem.circuits.backends.common.ModuleExecutor` of this module's
+    :func:`check_options` and :func:`expval_z`; ``options`` are the latter's keywords:
 
-    >>> import torch
-    >>> from qmem.circuits.daruan import DaruanJob
-    >>> from qmem.circuits.executors import get_executor
-    >>> x = torch.tensor([0.0, 0.5], dtype=torch.float64)
-    >>> theta = torch.tensor([[0.1, 1.0], [0.2, 0.5]], dtype=torch.float64)   # pz, r = 1
-    >>> job = DaruanJob(x, theta, "pz", None, None, "z", 1)
-    >>> ex = QiskitExecutor()
-    >>> ex.check_options({"shots": None})
-    >>> out = ex.run(job, {})
-    >>> out.shape, torch.allclose(out, get_executor("bloch").run(job, {}), atol=1e-12)
-    (torch.Size([2, 1]), True)
+    >>> QiskitExecutor().options
+    ('shots', 'seed', 'noise_model', 'chunk_size', 'max_parallel_threads')
+    >>> QiskitExecutor().check_options({"shots": None})
     """
 
     name = "qiskit"
-    kinds: tuple[CircuitKind, ...] = ("daruan", "vqc")
     options: tuple[str, ...] = (
         "shots",
         "seed",
@@ -360,15 +345,8 @@ class QiskitExecutor:
         "chunk_size",
         "max_parallel_threads",
     )
-
-    def unsupported(self, job: Any) -> str | None:
-        return None
-
-    def check_options(self, options: Mapping[str, Any]) -> None:
-        check_options(**options)
-
-    def run(self, job: Any, options: Mapping[str, Any]) -> torch.Tensor:
-        return expval_z(job.circuit, job.angles(), **options)
+    check = staticmethod(check_options)
+    expval = staticmethod(expval_z)
 
 
 register_executor(QiskitExecutor())
