@@ -46,7 +46,7 @@ def test_full_study_expands_to_every_reachable_point(full):
 
 def test_the_subset_is_part_of_the_full_study(full):
     subset = load_sweep(STUDY / "subset.toml")
-    assert len(subset.configs) == 2070
+    assert len(subset.configs) == 3450
     assert {run_id(c) for c in subset.configs} <= {run_id(c) for c in full.configs}
     assert not any(c.data.name == "milan_telecom" and c.data.protocol == "paper"
                    for c in subset.configs)
@@ -57,7 +57,7 @@ def test_the_subset_is_part_of_the_full_study(full):
 def test_sweep_dry_run_prints_the_count_and_writes_nothing(tmp_path, capsys):
     out = tmp_path / "study"
     assert main(["sweep", str(STUDY / "subset.toml"), "--out", str(out), "--dry-run"]) == 0
-    assert "2070 runs: the sweep file is valid" in capsys.readouterr().out
+    assert "3450 runs: the sweep file is valid" in capsys.readouterr().out
     assert not out.exists()
 
 
