@@ -499,7 +499,8 @@ def study_markdown(rows: Sequence[Mapping[str, Any]], *, plot_dir: str | None = 
             lines.append(f"- budget {budget}: lowest mean test MSE `{best['model']}` "
                          f"({_pm(best, 'test_mse')}, {best['params_total']} parameters); "
                          "models ahead of every other reference of this budget ("
-                         + ", ".join(title for _, title in REFERENCES)
+                         + ", ".join(title for label, title in REFERENCES
+                                     if any(r["model"] == label for r in at))
                          + ") by more than the seed spread: "
                          + (", ".join(f"`{m}`" for m in beyond) or "none"))
         lines.append("")
