@@ -39,7 +39,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .lstm_engine import map_derivatives, map_weight_grads, plan_inputs
+from .lstm_engine import map_derivatives, map_step, map_weight_grads, plan_inputs
 
 __all__ = ["ElementwiseSequence", "Update", "elementwise_sequence"]
 
@@ -119,13 +119,12 @@ class ElementwiseSequence(torch.autograd.Function):
         G = GH // H
         Ct = C.t()  # (D*F, G*H)
         At = None if A is None else A.t()
-        q_steps = None if Q is None else Q.unbind(0)
+        q_steps = [None] * P.shape[0] if Q is None else Q.unbind(0)  # T x (B, D)
         h, s = h0, s0
         zs, phis, pres, ss, hs = [], [], [], [s0], []
-        for t, p_t in enumerate(P.unbind(0)):
-            z = h if At is None else torch.addmm(q_steps[t], h, At)  # (B, D)
-            phi = z if basis.identity else basis.flat(z)  # (B, D*F)
-            pre = torch.addmm(p_t, phi, Ct).view(B, G, H)
+        for p_t, q_t in zip(P.unbind(0), q_steps, strict=True):
+            z, phi, pre = map_step(h, q_t, p_t, At, Ct, basis)
+            pre = pre.view(B, G, H)  # (B, G*H) -> (B, G, H)
             h, s = update(pre, s, p)
             zs.append(z)
             phis.append(phi)
@@ -180,12 +179,11 @@ def _loop(P, Q, A, C, h, s, p, basis, update) -> tuple[torch.Tensor, torch.Tenso
     """:class:`ElementwiseSequence`'s forward without saving anything."""
     B, H = h.shape
     Ct, At = C.t(), None if A is None else A.t()
-    q_steps = None if Q is None else Q.unbind(0)
+    q_steps = [None] * P.shape[0] if Q is None else Q.unbind(0)  # T x (B, D)
     hs = []
-    for t, p_t in enumerate(P.unbind(0)):
-        z = h if At is None else torch.addmm(q_steps[t], h, At)
-        pre = torch.addmm(p_t, z if basis.identity else basis.flat(z), Ct)
-        h, s = update(pre.view(B, -1, H), s, p)
+    for p_t, q_t in zip(P.unbind(0), q_steps, strict=True):
+        pre = map_step(h, q_t, p_t, At, Ct, basis)[2]  # (B, G*H)
+        h, s = update(pre.view(B, -1, H), s, p)  # (B, G*H) -> (B, G, H)
         hs.append(h)
     return torch.stack(hs), s
 

@@ -51,6 +51,7 @@ __all__ = [
     "lstm_plan",
     "lstm_sequence",
     "map_derivatives",
+    "map_step",
     "map_weight_grads",
     "plan_inputs",
 ]
@@ -100,13 +101,11 @@ class LSTMSequence(torch.autograd.Function):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         Ct = C.t()  # (D*F, 4H)
         At = None if A is None else A.t()  # (H, D)
-        q_steps = None if Q is None else Q.unbind(0)
+        q_steps = [None] * P.shape[0] if Q is None else Q.unbind(0)  # T x (B, D)
         h, c = h0, c0
         zs, phis, sigs, gs, cs, tcs, hs = [], [], [], [], [c0], [], []
-        for t, p_t in enumerate(P.unbind(0)):
-            z = h if At is None else torch.addmm(q_steps[t], h, At)  # (B, D)
-            phi = z if basis.identity else basis.flat(z)  # (B, D*F)
-            pre = torch.addmm(p_t, phi, Ct)  # (B, 4H)
+        for p_t, q_t in zip(P.unbind(0), q_steps, strict=True):
+            z, phi, pre = map_step(h, q_t, p_t, At, Ct, basis)  # pre (B, 4H)
             s = torch.sigmoid(pre)
             s_i, s_f, _, s_o = s.chunk(4, dim=1)  # each (B, H)
             g = torch.tanh(pre.chunk(4, dim=1)[2])
@@ -253,6 +252,38 @@ def lstm_plan(maps: list[nn.Module], input_size: int) -> _Plan | None:
     return None
 
 
+def map_step(
+    h: torch.Tensor,
+    q_t: torch.Tensor | None,
+    p_t: torch.Tensor,
+    At: torch.Tensor | None,
+    Ct: torch.Tensor,
+    basis: Basis,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of the gate map from ``h_{t-1}``: ``z = q_t + h Aᵀ`` (``z = h`` without an
+    encoder), ``φ = Φ(z)``, ``pre = p_t + φ Cᵀ``.
+
+    Args:
+        h: ``(B, H)``.
+        q_t: the step's encoder offset ``(B, D)`` (None without an encoder).
+        p_t: the step's x-side pre-activations ``(B, G·H)``.
+        At: ``Aᵀ (H, D)`` or None; Ct: ``Cᵀ (D·F, G·H)``.
+        basis: the map's basis ``Φ``.
+
+    Returns:
+        ``(z (B, D), φ (B, D·F), pre (B, G·H))``.
+
+    >>> from qmem.edge_form import IdentityBasis
+    >>> z, phi, pre = map_step(torch.ones(2, 3), None, torch.zeros(2, 4), None,
+    ...                        torch.ones(3, 4), IdentityBasis())
+    >>> pre.tolist()
+    [[3.0, 3.0, 3.0, 3.0], [3.0, 3.0, 3.0, 3.0]]
+    """
+    z = h if At is None else torch.addmm(q_t, h, At)  # (B, D)
+    phi = z if basis.identity else basis.flat(z)  # (B, D*F)
+    return z, phi, torch.addmm(p_t, phi, Ct)  # (B, G*H)
+
+
 def map_derivatives(basis: Basis, zs: torch.Tensor) -> tuple[list, torch.Tensor | None]:
     """For the reverse walk: ``dΦ/dz`` per step ``[(B, D·F)] * T`` (``None`` entries for an
     identity basis) and the matrix ``S (D·F, D)`` that sums each input's features.
@@ -358,11 +389,10 @@ def _lstm_loop(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """:class:`LSTMSequence`'s forward without saving anything (no gradients wanted)."""
     Ct, At = C.t(), None if A is None else A.t()
-    q_steps = None if Q is None else Q.unbind(0)
+    q_steps = [None] * P.shape[0] if Q is None else Q.unbind(0)  # T x (B, D)
     hs = []
-    for t, p_t in enumerate(P.unbind(0)):
-        z = h if At is None else torch.addmm(q_steps[t], h, At)  # (B, D)
-        pre = torch.addmm(p_t, z if basis.identity else basis.flat(z), Ct)  # (B, 4H)
+    for p_t, q_t in zip(P.unbind(0), q_steps, strict=True):
+        pre = map_step(h, q_t, p_t, At, Ct, basis)[2]  # (B, 4H)
         s = torch.sigmoid(pre)
         s_i, s_f, _, s_o = s.chunk(4, dim=1)
         c = torch.addcmul(s_f * c, s_i, torch.tanh(pre.chunk(4, dim=1)[2]))
