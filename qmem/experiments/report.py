@@ -23,14 +23,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from .files import atomic_write_json, atomic_write_text, read_json
-from .tables import by_table, protocol_note, save_png
+from .tables import by_table, mean_std, protocol_note, save_png
 
 __all__ = ["collect_runs", "summarise", "write_report"]
 
@@ -88,17 +87,6 @@ def collect_runs(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     return runs
 
 
-def _mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None]:
-    xs = [v for v in values if v is not None and math.isfinite(v)]
-    if not xs:
-        return None, None
-    mean = sum(xs) / len(xs)
-    if len(xs) < 2:
-        return mean, None
-    var = sum((x - mean) ** 2 for x in xs) / (len(xs) - 1)
-    return mean, math.sqrt(var)
-
-
 def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (dataset, protocol, setup): parameters, metrics mean ± std over seeds.
 
@@ -124,9 +112,9 @@ def summarise(runs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "params_total": first["params"]["total"],
         }
         for metric in _METRICS:
-            mean, std = _mean_std([m.get("test", {}).get(metric) for m in members])
+            mean, std = mean_std([m.get("test", {}).get(metric) for m in members])
             row[f"test_{metric}_mean"], row[f"test_{metric}_std"] = mean, std
-        row["seconds_per_epoch"] = _mean_std([m.get("seconds_per_epoch") for m in members])[0]
+        row["seconds_per_epoch"] = mean_std([m.get("seconds_per_epoch") for m in members])[0]
         row["folders"] = [m["folder"] for m in members]
         rows.append(row)
     for row in rows:
@@ -151,7 +139,7 @@ def _fmt(x: float | None, digits: int = 4, missing: str = "–") -> str:
 def _cells(r: dict[str, Any], *, missing: str, pm: str, sep: str, pct_unit: str) -> list[str]:
     """One table row's cells: model, H, seeds, params, % LSTM, MSE, MAE, R², s/epoch."""
 
-    def mean_std(metric: str) -> str:
+    def metric_text(metric: str) -> str:
         mean, std = r[f"test_{metric}_mean"], r[f"test_{metric}_std"]
         if mean is None:
             return missing
@@ -164,9 +152,9 @@ def _cells(r: dict[str, Any], *, missing: str, pm: str, sep: str, pct_unit: str)
         str(r["n_seeds"]),
         sep.join(str(r[k]) for k in ("params_quantum", "params_classical", "params_total")),
         pct,
-        mean_std("mse"),
-        mean_std("mae"),
-        mean_std("r2"),
+        metric_text("mse"),
+        metric_text("mae"),
+        metric_text("r2"),
         _fmt(r["seconds_per_epoch"], 3, missing),
     ]
 

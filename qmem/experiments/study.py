@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from .files import atomic_write_text, read_json
-from .tables import by_table, protocol_note, save_png
+from .tables import by_table, mean_std, protocol_note, save_png
 
 __all__ = [
     "GROUP_AXES",
@@ -316,16 +316,6 @@ def read_csv_records(path: str | Path) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------- selection
-def _mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
-    xs = [v for v in values if v is not None and math.isfinite(v)]
-    if not xs:
-        return None, None
-    mean = sum(xs) / len(xs)
-    if len(xs) < 2:
-        return mean, None
-    return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
-
-
 def _setting(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else dict(value or {})
 
@@ -367,7 +357,7 @@ def select(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         row.update(hidden_size=first.get("hidden_size"), params_total=first.get("params_total"),
                    params_quantum=first.get("params_quantum"))
         if eligible:
-            best = min(eligible, key=lambda s: _mean_std([r["val_mse"] for r in eligible[s]])[0])
+            best = min(eligible, key=lambda s: mean_std([r["val_mse"] for r in eligible[s]])[0])
             chosen = sorted(eligible[best], key=lambda r: r.get("seed") or 0)
             row.update(setting=_setting(best), n_seeds=len(chosen),
                        run_ids=[r["run_id"] for r in chosen],
@@ -375,7 +365,7 @@ def select(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                        params_total=chosen[0].get("params_total"),
                        params_quantum=chosen[0].get("params_quantum"))
             for m in ("val_mse", "test_mse", "test_mae", "test_r2"):
-                row[f"{m}_mean"], row[f"{m}_std"] = _mean_std([r.get(m) for r in chosen])
+                row[f"{m}_mean"], row[f"{m}_std"] = mean_std([r.get(m) for r in chosen])
         rows.append(row)
     for row in rows:
         ref = next((r for r in rows if r["model"] == "lstm" and r["budget"] == row["budget"]

@@ -17,13 +17,14 @@ that the three say the same thing the same way.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .files import atomic_write_bytes
 
-__all__ = ["PROTOCOL_NOTES", "by_table", "protocol_note", "save_png"]
+__all__ = ["PROTOCOL_NOTES", "by_table", "mean_std", "protocol_note", "save_png"]
 
 PROTOCOL_NOTES: dict[str, str] = {
     "honest": "leak-free protocol (scaler fitted on the training split, windows assigned by "
@@ -52,6 +53,27 @@ def by_table(rows: Iterable[Row]) -> dict[tuple[str, str], list[Row]]:
     for r in rows:
         out.setdefault((str(r["dataset"]), str(r["protocol"])), []).append(r)
     return out
+
+
+def mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (``n - 1``) of the finite values; ``None`` and
+    non-finite entries (failed runs) are left out.
+
+    Returns:
+        ``(mean, std)``; ``(None, None)`` with no finite value, ``std`` None with one.
+
+    >>> mean_std([1.0, 3.0, None, float("nan")])
+    (2.0, 1.4142135623730951)
+    >>> mean_std([5.0]), mean_std([])
+    ((5.0, None), (None, None))
+    """
+    xs = [v for v in values if v is not None and math.isfinite(v)]
+    if not xs:
+        return None, None
+    mean = sum(xs) / len(xs)
+    if len(xs) < 2:
+        return mean, None
+    return mean, math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
 
 
 def protocol_note(protocol: str) -> str:
