@@ -7,7 +7,7 @@ type raises ``TypeError``; a wrong value (range, ``Literal``, unknown or missing
 raises ``ValueError``; every message starts with the dataset's name (``label``) and names
 the option and the value.
 
->>> from pydantic import Field
+>>> from pydantic import Field, field_validator
 >>> class Demo(DatasetConfig):
 ...     num: int = Field(10, ge=2)
 ...     scale: float = 1.0
@@ -29,7 +29,7 @@ import math
 import os
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from qmem.config import Config
 
@@ -60,6 +60,12 @@ class DatasetConfig(Config):
 
     label: ClassVar[str] = "dataset"
     """The dataset's registry name, the prefix of every validation message."""
+
+    @field_validator("path", mode="before", check_fields=False)
+    @classmethod
+    def _path_text(cls, value: object) -> object:
+        """A dataset's ``path`` option (where it has one) takes ``os.PathLike`` too."""
+        return path_text(value)
 
 
 def check_span(start_name: str, start: float, stop_name: str, stop: float) -> float:

@@ -25,9 +25,9 @@ from importlib import resources
 from typing import ClassVar, Literal
 
 import numpy as np
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 
-from .config import DatasetConfig, path_text
+from .config import DatasetConfig
 from .milan_raw import (
     BIN_MS,
     HOUR_MS,
@@ -86,11 +86,6 @@ class MilanTelecomConfig(DatasetConfig):
     malformed: MalformedPolicy = "raise"
 
     label: ClassVar[str] = "milan_telecom"
-
-    @field_validator("path", mode="before")
-    @classmethod
-    def _path_text(cls, value: object) -> object:
-        return path_text(value)
 
     @model_validator(mode="after")
     def _check(self) -> MilanTelecomConfig:

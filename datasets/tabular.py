@@ -43,9 +43,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import field_validator, model_validator
+from pydantic import model_validator
 
-from .config import DatasetConfig, path_text
+from .config import DatasetConfig
 from .series import Series, check_finite
 
 __all__ = ["CsvConfig", "DuplicatePolicy", "csv_series"]
@@ -98,11 +98,6 @@ class CsvConfig(DatasetConfig):
     duplicates: DuplicatePolicy = "error"
 
     label: ClassVar[str] = "csv"
-
-    @field_validator("path", mode="before")
-    @classmethod
-    def _path_text(cls, value: object) -> object:
-        return path_text(value)
 
     @model_validator(mode="after")
     def _check(self) -> CsvConfig:
