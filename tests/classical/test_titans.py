@@ -160,3 +160,11 @@ def test_bad_depth() -> None:
         TitansMemoryCell(1, 2, depth=3, generator=g)
     with pytest.raises(TypeError, match="depth must be an int, got True"):
         TitansMemoryCell(1, 2, depth=True, generator=g)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan"), float("inf"), "1", True])
+def test_bad_max_grad_norm_in_the_model_config(bad: object) -> None:
+    from qmem.models import parameter_formula
+
+    with pytest.raises((ValueError, TypeError), match="max_grad_norm"):
+        parameter_formula("titans_memory", input_size=1, hidden_size=2, max_grad_norm=bad)
